@@ -1,0 +1,552 @@
+//! [`TestDb`]: one test's own database file, copied from the template, removed on drop.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::Connection;
+use tempfile::TempDir;
+use uuid::Uuid;
+
+use crate::connect::{ConnectOptions, Pool};
+use crate::template::{self, Request, Template};
+use crate::{Error, Fingerprint, Migrations, Result, Version, env};
+
+/// What happens to a test database's files when its [`TestDb`] is dropped.
+///
+/// The default comes from `SQLITE_TESTDB_KEEP` (`on-failure`, `always` or `never`), and is
+/// [`Keep::OnFailure`] when the variable is unset; [`Builder::keep`] overrides both.
+///
+/// # Examples
+///
+/// ```
+/// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+/// use sqlite_testdb::{Keep, TestDb};
+///
+/// let db = TestDb::builder(&m).keep(Keep::Never).build()?;
+/// let path = db.path().to_path_buf();
+/// drop(db);
+/// assert!(!path.exists());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Keep {
+    /// Always remove the files, even when the test failed.
+    Never,
+    /// Keep the files when the thread is panicking, that is when the test failed, and print
+    /// their path on stderr. This is the default.
+    ///
+    /// A panic counts as a failure even in a `#[should_panic]` test.
+    #[default]
+    OnFailure,
+    /// Always keep the files, and print their path on stderr.
+    Always,
+}
+
+/// One test's own SQLite database: a file named by a UUID v7, in a temp folder of its own,
+/// migrated to the requested version (copied from the cached template).
+///
+/// Like [`tempfile::TempDir`], it is a guard: dropping it removes the folder, unless the
+/// [`Keep`] policy says otherwise. Drop never panics and never fails; [`close`](Self::close)
+/// removes the files and reports errors, [`keep`](Self::keep) keeps them on purpose.
+///
+/// Close the connections and pools you opened before the `TestDb` drops: SQLite keeps its
+/// `-wal` and `-shm` files while a connection is open.
+///
+/// # Examples
+///
+/// ```
+/// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
+/// use sqlite_testdb::TestDb;
+///
+/// let db = TestDb::new(&m)?;
+/// let conn = db.connect()?;
+/// conn.execute("INSERT INTO users(email) VALUES (?1)", ["a@x"])?;
+/// assert_eq!(db.version()?, Some(1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct TestDb {
+    path: PathBuf,
+    migrations: Migrations,
+    connect: Arc<ConnectOptions>,
+    keep: Keep,
+    /// `None` once kept. Declared last: it is dropped after everything else.
+    dir: Option<TempDir>,
+}
+
+impl TestDb {
+    /// A fresh database at the latest version of `migrations`, with the default settings.
+    ///
+    /// # Errors
+    ///
+    /// A migration that fails while the template is built ([`Error::Migration`], naming it
+    /// and its file), a cache or temp folder that cannot be written ([`Error::Io`]), or an
+    /// invalid `SQLITE_TESTDB_KEEP` ([`Error::Env`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// let db = sqlite_testdb::TestDb::new(&m)?;
+    /// assert!(db.path().exists());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(migrations: &Migrations) -> Result<Self> {
+        Builder::new(migrations).build()
+    }
+
+    /// A [`Builder`] for a database at another version, with seed data or other settings.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__names", "ALTER TABLE users ADD COLUMN name TEXT;")?,
+    /// # ])?;
+    /// use sqlite_testdb::TestDb;
+    ///
+    /// let db = TestDb::builder(&m)
+    ///     .version(1)
+    ///     .seed_sql("INSERT INTO users(email) VALUES ('a@x')")
+    ///     .build()?;
+    /// assert_eq!(db.version()?, Some(1));
+    /// let n: i64 = db.connect()?.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+    /// assert_eq!(n, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builder(migrations: &Migrations) -> Builder<'_> {
+        Builder::new(migrations)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The migrations this database was made from.
+    pub fn migrations(&self) -> &Migrations {
+        &self.migrations
+    }
+
+    /// A new connection with the test settings: foreign keys on, the busy timeout, the
+    /// [`Builder::on_connect`] hook; never SQLite's shared cache.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Sqlite`] naming the file when it cannot be opened or the hook fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// let db = sqlite_testdb::TestDb::new(&m)?;
+    /// let fk: bool = db.connect()?.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    /// assert!(fk);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn connect(&self) -> Result<Connection> {
+        self.connect.open(&self.path, false)
+    }
+
+    /// An r2d2 pool of connections with the same settings as [`connect`](Self::connect), for
+    /// code under test that takes a pool. Connections are opened on demand (at most
+    /// [`Builder::pool_max_size`], default 4).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Pool`] naming the file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// let db = sqlite_testdb::TestDb::new(&m)?;
+    /// let pool = db.pool()?;
+    /// pool.get()?.execute("INSERT INTO users DEFAULT VALUES", [])?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn pool(&self) -> Result<Pool> {
+        self.connect.pool(&self.path)
+    }
+
+    /// The highest version in refinery's history table, `None` when nothing is applied.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Refinery`] naming the file when the history cannot be read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// let db = sqlite_testdb::TestDb::new(&m)?;
+    /// assert_eq!(db.version()?, Some(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn version(&self) -> Result<Option<Version>> {
+        let mut conn = self.connect()?;
+        last_applied(&mut conn, &self.path)
+    }
+
+    /// Keeps the database: the folder and file stay after the guard is gone, whatever the
+    /// [`Keep`] policy. Returns the database file's path.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// let db = sqlite_testdb::TestDb::new(&m)?;
+    /// let path = db.keep();
+    /// assert!(path.exists());
+    /// # std::fs::remove_dir_all(path.parent().unwrap())?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn keep(mut self) -> PathBuf {
+        if let Some(dir) = self.dir.take() {
+            let _ = dir.keep();
+        }
+        std::mem::take(&mut self.path)
+    }
+
+    /// Removes the database's folder now and reports what went wrong, unlike drop, which is
+    /// silent. Ignores the [`Keep`] policy.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] naming the folder.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// let db = sqlite_testdb::TestDb::new(&m)?;
+    /// let path = db.path().to_path_buf();
+    /// db.close()?;
+    /// assert!(!path.exists());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn close(mut self) -> Result<()> {
+        match self.dir.take() {
+            Some(dir) => {
+                let folder = dir.path().to_path_buf();
+                dir.close()
+                    .map_err(|e| Error::io("remove test database folder", folder, e))
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl fmt::Debug for TestDb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestDb")
+            .field("path", &self.path)
+            .field("keep", &self.keep)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(dir) = self.dir.take() else {
+            return;
+        };
+        let reason = match self.keep {
+            Keep::Always => "SQLITE_TESTDB_KEEP=always",
+            Keep::OnFailure if std::thread::panicking() => "test panicked",
+            _ => return drop(dir),
+        };
+        let _ = dir.keep();
+        let path = self.path.display();
+        eprintln!("sqlite-testdb: kept database at {path} ({reason}); open it with: sqlite3 '{path}'");
+    }
+}
+
+/// Settings for a [`TestDb`]: the version, seed data, keep policy, cache folder and
+/// connection settings.
+///
+/// Setters take and return `&mut Self`, and [`build`](Self::build) takes `&self`, so one
+/// builder can make many databases.
+///
+/// # Examples
+///
+/// ```
+/// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
+/// use sqlite_testdb::{Keep, TestDb};
+///
+/// let mut builder = TestDb::builder(&m);
+/// builder.keep(Keep::Never).seed_sql("INSERT INTO users(email) VALUES ('a@x')");
+/// let first = builder.build()?;
+/// let second = builder.build()?;
+/// assert_ne!(first.path(), second.path());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Builder<'m> {
+    migrations: &'m Migrations,
+    version: Option<Version>,
+    seeds: Vec<Seed>,
+    keep: Option<Keep>,
+    cache_dir: Option<PathBuf>,
+    connect: ConnectOptions,
+}
+
+#[derive(Debug, Clone)]
+enum Seed {
+    Sql(String),
+    File(PathBuf),
+}
+
+impl<'m> Builder<'m> {
+    fn new(migrations: &'m Migrations) -> Self {
+        Builder {
+            migrations,
+            version: None,
+            seeds: Vec::new(),
+            keep: None,
+            cache_dir: None,
+            connect: ConnectOptions::default(),
+        }
+    }
+
+    /// Stops at this migration version instead of the latest (refinery's
+    /// `Target::Version`). It must be one of the set's versions.
+    pub fn version(&mut self, version: Version) -> &mut Self {
+        self.version = Some(version);
+        self
+    }
+
+    /// SQL run once in the template after the migrations, so that every copy starts with
+    /// its rows. Several seeds run in the order given. Part of the template's fingerprint.
+    pub fn seed_sql(&mut self, sql: impl Into<String>) -> &mut Self {
+        self.seeds.push(Seed::Sql(sql.into()));
+        self
+    }
+
+    /// Like [`seed_sql`](Self::seed_sql), with the SQL read from a file when the database
+    /// is built.
+    pub fn seed_file(&mut self, path: impl Into<PathBuf>) -> &mut Self {
+        self.seeds.push(Seed::File(path.into()));
+        self
+    }
+
+    /// What happens to the files on drop; overrides `SQLITE_TESTDB_KEEP`.
+    pub fn keep(&mut self, keep: Keep) -> &mut Self {
+        self.keep = Some(keep);
+        self
+    }
+
+    /// The template cache folder; overrides `SQLITE_TESTDB_CACHE_DIR` and the default
+    /// (`sqlite-testdb/` in the cargo target folder).
+    pub fn cache_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// How long a connection waits for a lock held by another before SQLite reports
+    /// "database is locked". Default: 5 seconds.
+    pub fn busy_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.connect.busy_timeout = timeout;
+        self
+    }
+
+    /// The most connections a [`TestDb::pool`] opens. Default: 4.
+    pub fn pool_max_size(&mut self, size: u32) -> &mut Self {
+        self.connect.pool_max_size = size.max(1);
+        self
+    }
+
+    /// A function run on every new connection, after the test settings: custom SQL
+    /// functions, collations, extensions. It also runs on the connection that builds the
+    /// template, so migrations can use what it registers.
+    ///
+    /// The hook is not part of the template's fingerprint: if changing it changes what the
+    /// migrations produce, also change a migration or a seed (or the cache folder).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rusqlite::functions::FunctionFlags;
+    /// use sqlite_testdb::{Migrations, TestDb};
+    ///
+    /// let m = Migrations::from_migrations([refinery::Migration::unapplied(
+    ///     "V1__answers",
+    ///     "CREATE TABLE answers(n INTEGER); INSERT INTO answers VALUES (answer());",
+    /// )?])?;
+    /// let db = TestDb::builder(&m)
+    ///     .on_connect(|conn| {
+    ///         conn.create_scalar_function("answer", 0, FunctionFlags::SQLITE_DETERMINISTIC, |_| Ok(42))
+    ///     })
+    ///     .build()?;
+    /// let n: i64 = db.connect()?.query_row("SELECT answer() + n FROM answers", [], |r| r.get(0))?;
+    /// assert_eq!(n, 84);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn on_connect<F>(&mut self, hook: F) -> &mut Self
+    where
+        F: Fn(&mut Connection) -> rusqlite::Result<()> + Send + Sync + 'static,
+    {
+        self.connect.hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// The fingerprint of the template these settings use.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownVersion`] for a version not in the set, [`Error::Io`] for a seed file
+    /// that cannot be read.
+    pub fn fingerprint(&self) -> Result<Fingerprint> {
+        let seeds = self.seeds()?;
+        self.request(&seeds)?.fingerprint()
+    }
+
+    /// A new database in a new folder inside the system temp folder.
+    ///
+    /// # Errors
+    ///
+    /// See [`TestDb::new`]; also [`Error::UnknownVersion`] for a version not in the set and
+    /// [`Error::Seed`] for seed SQL that fails.
+    pub fn build(&self) -> Result<TestDb> {
+        self.build_in(std::env::temp_dir())
+    }
+
+    /// A new database in a new folder inside `parent` (a tmpfs, say).
+    ///
+    /// # Errors
+    ///
+    /// See [`build`](Self::build).
+    pub fn build_in(&self, parent: impl AsRef<Path>) -> Result<TestDb> {
+        let keep = self.keep.map_or_else(env::keep, Ok)?;
+        let seeds = self.seeds()?;
+        let request = self.request(&seeds)?;
+        let template = template::obtain(&request)?;
+
+        let parent = parent.as_ref();
+        let dir = tempfile::Builder::new()
+            .prefix("sqlite-testdb-")
+            .tempdir_in(parent)
+            .map_err(|e| Error::io("create test database folder in", parent, e))?;
+        let path = dir.path().join(format!("{}.sqlite", Uuid::now_v7().simple()));
+        copy_template(&request, template, &path)?;
+
+        Ok(TestDb {
+            path,
+            migrations: self.migrations.clone(),
+            connect: Arc::new(self.connect.clone()),
+            keep,
+            dir: Some(dir),
+        })
+    }
+
+    fn request<'a>(&'a self, seeds: &'a [String]) -> Result<Request<'a>> {
+        let target = match self.version {
+            Some(v) => {
+                self.migrations.check_version(v)?;
+                v
+            }
+            None => self.migrations.latest(),
+        };
+        Ok(Request {
+            migrations: self.migrations,
+            target,
+            seeds,
+            connect: &self.connect,
+            cache_dir: self.cache_dir.as_deref(),
+        })
+    }
+
+    fn seeds(&self) -> Result<Vec<String>> {
+        self.seeds
+            .iter()
+            .map(|seed| match seed {
+                Seed::Sql(sql) => Ok(sql.clone()),
+                Seed::File(path) => std::fs::read_to_string(path)
+                    .map_err(|e| Error::io("read seed file", path, e)),
+            })
+            .collect()
+    }
+}
+
+/// Copies the template to `dest`; if the template vanished from the cache since this process
+/// checked it, obtains it again once.
+fn copy_template(request: &Request<'_>, template: Template, dest: &Path) -> Result<()> {
+    match template.copy_to(dest) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !template.path().exists() => {
+            template::forget(&template);
+            let template = template::obtain(request)?;
+            template
+                .copy_to(dest)
+                .map_err(|e| Error::io("copy template to", dest, e))
+        }
+        other => other.map_err(|e| Error::io("copy template to", dest, e)),
+    }
+}
+
+/// The highest applied version in refinery's history table of `conn`.
+pub(crate) fn last_applied(conn: &mut Connection, path: &Path) -> Result<Option<Version>> {
+    refinery::Runner::new(&[])
+        .get_last_applied_migration(conn)
+        .map(|m| m.map(|m| m.version()))
+        .map_err(|e| Error::Refinery {
+            op: "read migration history of",
+            path: path.to_path_buf(),
+            source: e,
+        })
+}
+
+/// Runs `migrations` up to `target` on `conn` with refinery. A failure names the migration
+/// that failed and its file, which refinery's own error does not.
+pub(crate) fn run_migrations(
+    conn: &mut Connection,
+    migrations: &Migrations,
+    target: Version,
+    path: &Path,
+) -> Result<()> {
+    let runner = migrations.runner_to(target);
+    let Err(error) = runner.run(conn) else {
+        return Ok(());
+    };
+    let applying = matches!(error.kind(), refinery::error::Kind::Connection(msg, _) if msg.contains("applying"));
+    if !applying {
+        return Err(Error::Refinery {
+            op: "run migrations on",
+            path: path.to_path_buf(),
+            source: error,
+        });
+    }
+    let applied = last_applied(conn, path).ok().flatten();
+    let failed = migrations.next_after(applied, target);
+    Err(Error::Migration {
+        migration: failed.map_or_else(|| "unknown".to_owned(), ToString::to_string),
+        file: failed
+            .and_then(|m| migrations.file(m.version()))
+            .map_or_else(|| "embedded".to_owned(), |f| f.display().to_string()),
+        path: path.to_path_buf(),
+        applied: applied
+            .and_then(|v| migrations.get(v))
+            .map_or_else(|| "none".to_owned(), |m| format!("up to {m}")),
+        source: error,
+    })
+}
+
+// A test may move its database to another thread or share it: dropping `Send` or `Sync`
+// would be a semver-breaking change.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<TestDb>();
+    assert_send_sync::<Builder<'static>>();
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keep_defaults_to_on_failure() {
+        assert_eq!(Keep::default(), Keep::OnFailure);
+    }
+}

@@ -1,0 +1,211 @@
+//! The crate's one error type.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::Version;
+
+/// `Result` with this crate's [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong while loading migrations, building a template or handing out
+/// a test database.
+///
+/// Every variant names the file, the migration version or the path involved. The underlying
+/// cause (an [`io::Error`], SQLite's own message, refinery's error) is kept as the
+/// [`source`](std::error::Error::source), never repeated in the message: print the whole
+/// chain to see both.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file system operation failed.
+    #[error("failed to {op} {path:?}")]
+    Io {
+        /// What was being done, e.g. `"copy template to"`.
+        op: &'static str,
+        /// The file or folder it was done to.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+
+    /// A migration set holds no migration at all.
+    #[error("no migrations found in {origin}: expected files named V{{version}}__{{name}}.sql")]
+    NoMigrations {
+        /// The folder that was read, or `refinery runner` for a runner.
+        origin: String,
+    },
+
+    /// A `.sql` file in a migrations folder whose name refinery does not accept, so refinery
+    /// would silently skip it.
+    #[error(
+        "{path:?} is not a valid migration file name: expected V{{version}}__{{name}}.sql \
+         (refinery would skip it), or V{{version}}__{{name}}.down.sql for a down script"
+    )]
+    BadMigrationName {
+        /// The offending file.
+        path: PathBuf,
+    },
+
+    /// A Rust (`.rs`) migration in a folder: it can only run when embedded into a binary.
+    #[error(
+        "{path:?} is a Rust migration, which can only run embedded: use \
+         Migrations::from_runner(embedded::migrations::runner()) for this set"
+    )]
+    RustMigrationInFolder {
+        /// The `.rs` migration file.
+        path: PathBuf,
+    },
+
+    /// Two migrations share one version number.
+    #[error("migration version {version} is used twice: by {first} and by {second}")]
+    DuplicateVersion {
+        /// The version both use.
+        version: Version,
+        /// The first migration (its file, where known).
+        first: String,
+        /// The second migration (its file, where known).
+        second: String,
+    },
+
+    /// A down script with no up migration of the same name beside it.
+    #[error("down script {path:?} has no up migration {expected:?} beside it")]
+    OrphanDownScript {
+        /// The down script.
+        path: PathBuf,
+        /// The up migration file it should belong to.
+        expected: PathBuf,
+    },
+
+    /// A version that is not one of the migration set's versions was asked for.
+    #[error("version {version} is not a migration of this set (versions: {available})")]
+    UnknownVersion {
+        /// The version asked for.
+        version: Version,
+        /// The versions the set has, e.g. `1, 2, 3`.
+        available: String,
+    },
+
+    /// A migration failed to apply.
+    #[error("migration {migration} ({file}) failed on {path:?}; applied before it: {applied}")]
+    Migration {
+        /// The failing migration, as refinery names it: `V3__client_secret_versions`.
+        migration: String,
+        /// Its file, or `embedded` for a migration from a runner.
+        file: String,
+        /// The database it ran on (for a template: the private file it was built in).
+        path: PathBuf,
+        /// The migrations applied before it, or `none`.
+        applied: String,
+        /// refinery's error, whose source is SQLite's.
+        #[source]
+        source: refinery::Error,
+    },
+
+    /// Seed SQL failed while building a template.
+    #[error("seed SQL #{index} failed on {path:?}")]
+    Seed {
+        /// Which seed, counting from 1, in the order they were given.
+        index: usize,
+        /// The database it ran on.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    /// A SQLite call failed.
+    #[error("failed to {op} {path:?}")]
+    Sqlite {
+        /// What was being done, e.g. `"open database"`.
+        op: &'static str,
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    /// refinery failed while reading a database's migration history.
+    #[error("failed to {op} {path:?}")]
+    Refinery {
+        /// What was being done, e.g. `"read migration history of"`.
+        op: &'static str,
+        /// The database file.
+        path: PathBuf,
+        /// refinery's error.
+        #[source]
+        source: refinery::Error,
+    },
+
+    /// A connection pool could not be created.
+    #[error("failed to create a connection pool for {path:?}")]
+    Pool {
+        /// The database file.
+        path: PathBuf,
+        /// r2d2's error.
+        #[source]
+        source: r2d2::Error,
+    },
+
+    /// An environment variable holds a value this crate does not accept.
+    #[error("invalid value {value:?} for env var {var}: expected one of {expected}")]
+    Env {
+        /// The variable, e.g. `SQLITE_TESTDB_KEEP`.
+        var: &'static str,
+        /// What it holds.
+        value: String,
+        /// The values it may hold.
+        expected: &'static str,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Io {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn sqlite(
+        op: &'static str,
+        path: impl Into<PathBuf>,
+        source: rusqlite::Error,
+    ) -> Self {
+        Error::Sqlite {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_send_and_sync_and_static() {
+        // A semver-breaking change if this stops compiling.
+        fn assert_bounds<T: Send + Sync + 'static>() {}
+        assert_bounds::<Error>();
+    }
+
+    #[test]
+    fn io_error_names_path_and_keeps_cause_as_source() {
+        let err = Error::io(
+            "read migrations folder",
+            "/nowhere/migrations",
+            io::Error::new(io::ErrorKind::NotFound, "gone"),
+        );
+        assert_eq!(
+            err.to_string(),
+            "failed to read migrations folder \"/nowhere/migrations\""
+        );
+        let source = std::error::Error::source(&err).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("gone"));
+    }
+}

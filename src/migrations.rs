@@ -1,0 +1,461 @@
+//! A set of refinery migrations, with the down scripts that sit beside them.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use refinery::{Migration, Runner, Target};
+use uuid::Uuid;
+
+use crate::fingerprint;
+use crate::{Error, Result};
+
+/// A migration version: refinery's own version type (`i32`, or `i64` with refinery's
+/// `int8-versions` feature).
+pub type Version = refinery::SchemaVersion;
+
+/// The suffix of a down script: `V3__sessions.down.sql` undoes `V3__sessions.sql`.
+const DOWN_SUFFIX: &str = ".down.sql";
+
+/// A set of refinery migrations, ordered by version, loaded once and shared by every test
+/// database made from it.
+///
+/// Cloning is cheap (the set is reference-counted), so a `Migrations` can live in a
+/// `static` or an rstest `#[once]` fixture.
+///
+/// # Examples
+///
+/// ```
+/// use sqlite_testdb::Migrations;
+///
+/// let m = Migrations::from_migrations([
+///     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?,
+///     refinery::Migration::unapplied("V2__emails", "ALTER TABLE users ADD COLUMN email TEXT;")?,
+/// ])?;
+/// assert_eq!(m.len(), 2);
+/// assert_eq!(m.latest(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Migrations {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    origin: String,
+    dir: Option<PathBuf>,
+    entries: Vec<Entry>,
+}
+
+struct Entry {
+    migration: Migration,
+    file: Option<PathBuf>,
+    down: Option<DownScript>,
+    /// Digest of this migration and every one before it: a template's fingerprint starts
+    /// from the digest of its last migration, so it costs nothing per test.
+    digest: Uuid,
+}
+
+/// The SQL that undoes one migration, read from `V{n}__{name}.down.sql` beside its up file.
+///
+/// refinery has no down migrations and skips these files; this crate keeps them for
+/// rollback tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownScript {
+    path: Option<PathBuf>,
+    sql: String,
+}
+
+impl DownScript {
+    /// The down script's file, `None` for one given in code.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The SQL of the down script.
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+}
+
+impl Migrations {
+    /// Loads the refinery SQL migrations in `dir` (and its sub-folders, as refinery does),
+    /// with the down scripts beside them.
+    ///
+    /// Files are found and parsed by refinery's own loader. Where refinery would skip a file
+    /// with a log warning, this is an error: a `.sql` file whose name does not match
+    /// `V{version}__{name}.sql` is almost always a typo that leaves a migration out. Files
+    /// that are not `.sql` (a `README.md`, a `.gitkeep`) are ignored.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::Io`] when `dir` does not exist or a file cannot be read (not UTF-8, say);
+    /// - [`Error::NoMigrations`] when `dir` holds no migration;
+    /// - [`Error::BadMigrationName`] for a `.sql` file refinery would skip;
+    /// - [`Error::RustMigrationInFolder`] for a `V{n}__{name}.rs` migration;
+    /// - [`Error::DuplicateVersion`] when two files share a version;
+    /// - [`Error::OrphanDownScript`] for a down script without its up file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # std::fs::write(dir.path().join("V1__users.sql"), "CREATE TABLE users(id INTEGER PRIMARY KEY);")?;
+    /// # std::fs::write(dir.path().join("V1__users.down.sql"), "DROP TABLE users;")?;
+    /// use sqlite_testdb::Migrations;
+    ///
+    /// let m = Migrations::from_dir(dir.path())?;
+    /// assert_eq!(m.versions().collect::<Vec<_>>(), [1]);
+    /// assert!(m.down_script(1).is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
+        let dir = dir.as_ref();
+        let canonical = dir
+            .canonicalize()
+            .map_err(|e| Error::io("read migrations folder", dir, e))?;
+        if !canonical.is_dir() {
+            return Err(Error::io(
+                "read migrations folder",
+                dir,
+                std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder"),
+            ));
+        }
+
+        let ups: Vec<PathBuf> =
+            refinery_core::find_migration_files(&canonical, refinery_core::MigrationType::Sql)
+                .map_err(|e| Error::Refinery {
+                    op: "list migrations in",
+                    path: dir.to_path_buf(),
+                    source: e,
+                })?
+                .collect();
+
+        let mut entries = Vec::with_capacity(ups.len());
+        for path in &ups {
+            let sql = read(path)?;
+            let stem = file_stem(path);
+            let migration = Migration::unapplied(&stem, &sql).map_err(|_| {
+                // refinery's regex accepted the name, but the version does not fit its type.
+                Error::BadMigrationName { path: path.clone() }
+            })?;
+            entries.push((migration, Some(path.clone()), None));
+        }
+
+        // Every file refinery skipped: down scripts, typos, Rust migrations.
+        for item in walkdir::WalkDir::new(&canonical).sort_by_file_name() {
+            let item = item.map_err(|e| {
+                let path = e.path().unwrap_or(&canonical).to_path_buf();
+                Error::io("read migrations folder", path, e.into())
+            })?;
+            let path = item.path();
+            if !item.file_type().is_file() || ups.iter().any(|up| up == path) {
+                continue;
+            }
+            let name = item.file_name().to_string_lossy();
+            if let Some(stem) = name.strip_suffix(DOWN_SUFFIX) {
+                let up = path.with_file_name(format!("{stem}.sql"));
+                let Some(entry) = entries.iter_mut().find(|(_, file, _)| file.as_ref() == Some(&up))
+                else {
+                    return Err(Error::OrphanDownScript {
+                        path: path.to_path_buf(),
+                        expected: up,
+                    });
+                };
+                entry.2 = Some(DownScript {
+                    path: Some(path.to_path_buf()),
+                    sql: read(path)?,
+                });
+            } else if name.ends_with(".sql") {
+                return Err(Error::BadMigrationName {
+                    path: path.to_path_buf(),
+                });
+            } else if name.ends_with(".rs") && refinery_core::parse_migration_name(&name).is_ok() {
+                return Err(Error::RustMigrationInFolder {
+                    path: path.to_path_buf(),
+                });
+            }
+        }
+
+        Self::assemble(
+            canonical.display().to_string(),
+            Some(canonical.clone()),
+            entries,
+        )
+    }
+
+    /// Takes the migrations of a refinery [`Runner`], such as the one
+    /// `refinery::embed_migrations!` generates: `embedded::migrations::runner()`.
+    ///
+    /// A runner carries no down scripts.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoMigrations`] for an empty runner, [`Error::DuplicateVersion`] when two
+    /// migrations share a version (refinery itself notices only when it runs them).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sqlite_testdb::Migrations;
+    ///
+    /// let runner = refinery::Runner::new(&[
+    ///     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?,
+    /// ]);
+    /// let m = Migrations::from_runner(runner)?;
+    /// assert_eq!(m.latest(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_runner(runner: impl std::borrow::Borrow<Runner>) -> Result<Self> {
+        let entries = runner
+            .borrow()
+            .get_migrations()
+            .iter()
+            .map(|m| (m.clone(), None, None))
+            .collect();
+        Self::assemble("refinery runner".to_owned(), None, entries)
+    }
+
+    /// Takes migrations built in code, in any order.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoMigrations`] when there are none, [`Error::DuplicateVersion`] when two
+    /// share a version.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sqlite_testdb::Migrations;
+    ///
+    /// let m = Migrations::from_migrations(vec![
+    ///     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?,
+    /// ])?;
+    /// assert_eq!(m.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_migrations(migrations: impl IntoIterator<Item = Migration>) -> Result<Self> {
+        let entries = migrations.into_iter().map(|m| (m, None, None)).collect();
+        Self::assemble("migrations given in code".to_owned(), None, entries)
+    }
+
+    fn assemble(
+        origin: String,
+        dir: Option<PathBuf>,
+        mut raw: Vec<(Migration, Option<PathBuf>, Option<DownScript>)>,
+    ) -> Result<Self> {
+        if raw.is_empty() {
+            return Err(Error::NoMigrations { origin });
+        }
+        raw.sort_by_key(|(m, _, _)| m.version());
+        for pair in raw.windows(2) {
+            if pair[0].0.version() == pair[1].0.version() {
+                return Err(Error::DuplicateVersion {
+                    version: pair[0].0.version(),
+                    first: describe(&pair[0].0, pair[0].1.as_deref()),
+                    second: describe(&pair[1].0, pair[1].1.as_deref()),
+                });
+            }
+        }
+        let mut digest = fingerprint::MIGRATIONS_ROOT;
+        let entries = raw
+            .into_iter()
+            .map(|(migration, file, down)| {
+                digest = fingerprint::chain(&digest, &migration);
+                Entry {
+                    migration,
+                    file,
+                    down,
+                    digest,
+                }
+            })
+            .collect();
+        Ok(Migrations {
+            inner: Arc::new(Inner {
+                origin,
+                dir,
+                entries,
+            }),
+        })
+    }
+
+    /// The folder the set was loaded from (canonical), `None` for a runner or code.
+    pub fn dir(&self) -> Option<&Path> {
+        self.inner.dir.as_deref()
+    }
+
+    /// How many migrations the set holds (never zero).
+    pub fn len(&self) -> usize {
+        self.inner.entries.len()
+    }
+
+    /// Always `false`: an empty set is rejected when loaded. Present for API convention.
+    pub fn is_empty(&self) -> bool {
+        self.inner.entries.is_empty()
+    }
+
+    /// The migrations, ordered by version.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &Migration> + '_ {
+        self.inner.entries.iter().map(|e| &e.migration)
+    }
+
+    /// The versions, in ascending order.
+    pub fn versions(&self) -> impl ExactSizeIterator<Item = Version> + '_ {
+        self.iter().map(Migration::version)
+    }
+
+    /// The highest version.
+    pub fn latest(&self) -> Version {
+        self.inner
+            .entries
+            .last()
+            .map_or(0, |e| e.migration.version())
+    }
+
+    /// The migration with this version.
+    pub fn get(&self, version: Version) -> Option<&Migration> {
+        self.entry(version).map(|e| &e.migration)
+    }
+
+    /// The file a migration was loaded from, `None` for a runner's or one built in code.
+    pub fn file(&self, version: Version) -> Option<&Path> {
+        self.entry(version).and_then(|e| e.file.as_deref())
+    }
+
+    /// The down script of a migration, if it has one.
+    pub fn down_script(&self, version: Version) -> Option<&DownScript> {
+        self.entry(version).and_then(|e| e.down.as_ref())
+    }
+
+    fn entry(&self, version: Version) -> Option<&Entry> {
+        let entries = &self.inner.entries;
+        entries
+            .binary_search_by_key(&version, |e| e.migration.version())
+            .ok()
+            .map(|i| &entries[i])
+    }
+
+    /// Checks that `version` is one of the set's versions: refinery's `Target::Version`
+    /// silently runs to the latest for an unknown one.
+    pub(crate) fn check_version(&self, version: Version) -> Result<()> {
+        match self.entry(version) {
+            Some(_) => Ok(()),
+            None => Err(Error::UnknownVersion {
+                version,
+                available: self.available(),
+            }),
+        }
+    }
+
+    fn available(&self) -> String {
+        let versions: Vec<String> = self.versions().map(|v| v.to_string()).collect();
+        versions.join(", ")
+    }
+
+    /// The digest of every migration up to and including `version`, which must exist.
+    pub(crate) fn digest_to(&self, version: Version) -> Result<Uuid> {
+        self.check_version(version)?;
+        Ok(self
+            .entry(version)
+            .map_or(fingerprint::MIGRATIONS_ROOT, |e| e.digest))
+    }
+
+    /// A refinery runner for the whole set that stops at `target`.
+    pub(crate) fn runner_to(&self, target: Version) -> Runner {
+        let migrations: Vec<Migration> = self.iter().cloned().collect();
+        Runner::new(&migrations).set_target(Target::Version(target))
+    }
+
+    /// The migration after the last applied one (`None`: nothing applied), up to `target`:
+    /// the one refinery was running when it failed.
+    pub(crate) fn next_after(&self, applied: Option<Version>, target: Version) -> Option<&Migration> {
+        self.iter()
+            .filter(|m| m.version() <= target)
+            .find(|m| applied.is_none_or(|a| m.version() > a))
+    }
+
+    /// Where the set came from: its folder, or `refinery runner`.
+    pub(crate) fn origin(&self) -> &str {
+        &self.inner.origin
+    }
+}
+
+impl fmt::Debug for Migrations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<String> = self.iter().map(ToString::to_string).collect();
+        f.debug_struct("Migrations")
+            .field("origin", &self.inner.origin)
+            .field("migrations", &names)
+            .finish()
+    }
+}
+
+impl<'a> IntoIterator for &'a Migrations {
+    type Item = &'a Migration;
+    type IntoIter = Box<dyn Iterator<Item = &'a Migration> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+fn describe(migration: &Migration, file: Option<&Path>) -> String {
+    match file {
+        Some(file) => format!("{migration} ({})", file.display()),
+        None => migration.to_string(),
+    }
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::io("read migration file", path, e))
+}
+
+fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(name: &str, sql: &str) -> Migration {
+        Migration::unapplied(name, sql).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    #[test]
+    fn migrations_are_sorted_and_duplicates_rejected() {
+        let set = Migrations::from_migrations([m("V2__b", "SELECT 1;"), m("V1__a", "SELECT 1;")])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(set.versions().collect::<Vec<_>>(), [1, 2]);
+
+        let err = Migrations::from_migrations([m("V1__a", "SELECT 1;"), m("V1__b", "SELECT 2;")])
+            .err();
+        assert!(
+            matches!(err, Some(Error::DuplicateVersion { version: 1, .. })),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn unknown_version_lists_the_available_ones() {
+        let set = Migrations::from_migrations([m("V1__a", "SELECT 1;"), m("V3__c", "SELECT 1;")])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = set.check_version(2).err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("version 2 is not a migration of this set (versions: 1, 3)")
+        );
+    }
+
+    #[test]
+    fn digests_chain_so_a_prefix_ignores_later_migrations() {
+        let a = Migrations::from_migrations([m("V1__a", "SELECT 1;"), m("V2__b", "SELECT 2;")])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let b = Migrations::from_migrations([m("V1__a", "SELECT 1;"), m("V2__b", "SELECT 3;")])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(a.digest_to(1).ok(), b.digest_to(1).ok());
+        assert_ne!(a.digest_to(2).ok(), b.digest_to(2).ok());
+    }
+}

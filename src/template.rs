@@ -1,0 +1,482 @@
+//! The template cache: one migrated database file per [`Fingerprint`], built once per machine
+//! and copied for every test.
+//!
+//! Layout of the cache folder, for a fingerprint `F`:
+//!
+//! | file | what |
+//! |---|---|
+//! | `F.sqlite` | the template: migrated, seeded, WAL mode, checkpointed to a single file |
+//! | `F.record` | beside it: the fingerprint, size and content digest the template must have |
+//! | `F.lock` | present only while a process builds `F` (an OS file lock) |
+//! | `.build-F-*/` | present only while a process builds `F`: the private build folder |
+//! | `builds.log` | one line per template built: what, by which process, how long it took |
+//!
+//! A template is published by renaming a finished, fsynced file into place, so no reader ever
+//! sees a half-built one; a template whose record does not match it (a crash between the two
+//! renames, a truncated or edited file) is rebuilt, never used. The lock only keeps processes
+//! from building the same template twice; correctness never depends on it.
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Instant, SystemTime};
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::connect::ConnectOptions;
+use crate::fingerprint::{self, Fingerprint};
+use crate::{Error, Migrations, Result, Version, env};
+
+/// `PRAGMA page_size` of every template (SQLite's default).
+pub(crate) const PAGE_SIZE: u32 = 4096;
+/// `PRAGMA journal_mode` of every template: WAL is stored in the file header, so copies open
+/// in WAL mode without a journal switch.
+pub(crate) const JOURNAL_MODE: &str = "wal";
+
+const RECORD_HEADER: &str = "sqlite-testdb template record";
+const BUILD_LOG: &str = "builds.log";
+
+/// What a template is made of.
+pub(crate) struct Request<'a> {
+    pub(crate) migrations: &'a Migrations,
+    pub(crate) target: Version,
+    pub(crate) seeds: &'a [String],
+    pub(crate) connect: &'a ConnectOptions,
+    pub(crate) cache_dir: Option<&'a Path>,
+}
+
+impl Request<'_> {
+    pub(crate) fn fingerprint(&self) -> Result<Fingerprint> {
+        Ok(Fingerprint::new(&fingerprint::Shape {
+            migrations: self.migrations.digest_to(self.target)?,
+            target: self.target,
+            seeds: self.seeds,
+            page_size: PAGE_SIZE,
+            journal_mode: JOURNAL_MODE,
+        }))
+    }
+}
+
+/// A built, checked template, ready to be copied.
+#[derive(Clone, Debug)]
+pub(crate) struct Template {
+    path: PathBuf,
+}
+
+impl Template {
+    /// The template file.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Copies the template to `dest`, which must not exist yet.
+    pub(crate) fn copy_to(&self, dest: &Path) -> io::Result<()> {
+        fs::copy(&self.path, dest).map(drop)
+    }
+}
+
+/// Where one template's files live.
+struct Paths {
+    dir: PathBuf,
+    template: PathBuf,
+    record: PathBuf,
+    lock: PathBuf,
+}
+
+impl Paths {
+    fn new(dir: PathBuf, fingerprint: Fingerprint) -> Self {
+        Paths {
+            template: dir.join(format!("{fingerprint}.sqlite")),
+            record: dir.join(format!("{fingerprint}.record")),
+            lock: dir.join(format!("{fingerprint}.lock")),
+            dir,
+        }
+    }
+}
+
+/// The template for `request`: known to this process already, found valid in the cache, or
+/// built now (by this process, or by another one this process waits for).
+///
+/// # Errors
+///
+/// A migration or seed that fails, or a cache folder that cannot be written.
+pub(crate) fn obtain(request: &Request<'_>) -> Result<Template> {
+    let fingerprint = request.fingerprint()?;
+    let dir = match request.cache_dir {
+        Some(dir) => {
+            create_private_dir(dir)?;
+            dir.to_path_buf()
+        }
+        None => default_cache_dir()?,
+    };
+    let paths = Paths::new(dir, fingerprint);
+
+    // Threads of this process wait for one build; then every thread reuses the result.
+    let slot = slot(&paths.template);
+    let mut known = slot.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(template) = known.as_ref() {
+        return Ok(template.clone());
+    }
+    let template = match check(&paths, fingerprint)? {
+        Some(template) => template,
+        None => build_under_lock(request, &paths, fingerprint)?,
+    };
+    *known = Some(template.clone());
+    Ok(template)
+}
+
+/// Makes this process look at the cache again for `template` (after it vanished).
+pub(crate) fn forget(template: &Template) {
+    let slot = slot(&template.path);
+    *slot.lock().unwrap_or_else(PoisonError::into_inner) = None;
+}
+
+type Slot = Arc<Mutex<Option<Template>>>;
+
+fn slot(template: &Path) -> Slot {
+    static SLOTS: OnceLock<Mutex<HashMap<PathBuf, Slot>>> = OnceLock::new();
+    SLOTS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(template.to_path_buf())
+        .or_default()
+        .clone()
+}
+
+fn build_under_lock(
+    request: &Request<'_>,
+    paths: &Paths,
+    fingerprint: Fingerprint,
+) -> Result<Template> {
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&paths.lock)
+        .map_err(|e| Error::io("create lock file", &paths.lock, e))?;
+    lock.lock()
+        .map_err(|e| Error::io("lock", &paths.lock, e))?;
+
+    // Another process may have published the template while this one waited.
+    let result = match check(paths, fingerprint) {
+        Ok(Some(template)) => Ok(template),
+        Ok(None) => {
+            remove_stale_builds(paths, fingerprint);
+            build(request, paths, fingerprint)
+        }
+        Err(e) => Err(e),
+    };
+
+    // The template is published (or the build failed): leave no lock file behind. A process
+    // still waiting on this file's lock checks the template again once it gets it.
+    let _ = fs::remove_file(&paths.lock);
+    drop(lock);
+    result
+}
+
+/// The template at `paths` if it exists and matches its record; `None` if it must be built.
+fn check(paths: &Paths, fingerprint: Fingerprint) -> Result<Option<Template>> {
+    let Some(record) = read_optional(&paths.record)? else {
+        return Ok(None);
+    };
+    let Some(record) = Record::parse(&String::from_utf8_lossy(&record)) else {
+        return Ok(None);
+    };
+    if record.fingerprint != fingerprint {
+        return Ok(None);
+    }
+    let Some(bytes) = read_optional(&paths.template)? else {
+        return Ok(None);
+    };
+    if bytes.len() as u64 != record.size || fingerprint::content_digest(&bytes) != record.content
+    {
+        return Ok(None);
+    }
+    Ok(Some(Template {
+        path: paths.template.clone(),
+    }))
+}
+
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("read", path, e)),
+    }
+}
+
+/// Removes the build folders of builders of this fingerprint that died midway. Called under
+/// the fingerprint's lock, so no live builder owns them.
+fn remove_stale_builds(paths: &Paths, fingerprint: Fingerprint) {
+    let prefix = format!(".build-{fingerprint}-");
+    let Ok(entries) = fs::read_dir(&paths.dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+fn build(request: &Request<'_>, paths: &Paths, fingerprint: Fingerprint) -> Result<Template> {
+    let started = Instant::now();
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".build-{fingerprint}-"))
+        .tempdir_in(&paths.dir)
+        .map_err(|e| Error::io("create build folder in", &paths.dir, e))?;
+    let db = staging.path().join("template.sqlite");
+
+    migrate_new_file(request, &db, &paths.template)?;
+
+    let bytes = fs::read(&db).map_err(|e| Error::io("read built template", &db, e))?;
+    File::open(&db)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::io("sync built template", &db, e))?;
+    let record = Record {
+        fingerprint,
+        size: bytes.len() as u64,
+        content: fingerprint::content_digest(&bytes),
+    };
+    let record_tmp = staging.path().join("template.record");
+    write_synced(&record_tmp, record.to_string().as_bytes())?;
+
+    // Publish: the template first, then its record. A reader that looks in between finds
+    // them disagreeing and waits for the lock, behind this builder.
+    fs::rename(&db, &paths.template)
+        .map_err(|e| Error::io("publish template", &paths.template, e))?;
+    fs::rename(&record_tmp, &paths.record)
+        .map_err(|e| Error::io("publish template record", &paths.record, e))?;
+    let _ = File::open(&paths.dir).and_then(|d| d.sync_all());
+
+    log_build(paths, request, fingerprint, started);
+    Ok(Template {
+        path: paths.template.clone(),
+    })
+}
+
+/// Creates `db` and brings it to the requested version: WAL mode, `synchronous=OFF` (a lost
+/// template is rebuilt), migrations, seeds, then a checkpoint so the file stands alone.
+/// Errors name `template`, the file being built.
+fn migrate_new_file(request: &Request<'_>, db: &Path, template: &Path) -> Result<()> {
+    let sqlite = |op| move |e| Error::sqlite(op, template, e);
+    let mut conn = Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_PRIVATE_CACHE,
+    )
+    .map_err(sqlite("create template"))?;
+    conn.pragma_update(None, "page_size", PAGE_SIZE)
+        .map_err(sqlite("set page size of template"))?;
+    let mode: String = conn
+        .query_row(&format!("PRAGMA journal_mode={JOURNAL_MODE}"), [], |row| {
+            row.get(0)
+        })
+        .map_err(sqlite("switch to WAL mode template"))?;
+    if !mode.eq_ignore_ascii_case(JOURNAL_MODE) {
+        return Err(Error::sqlite(
+            "switch to WAL mode template",
+            template,
+            rusqlite::Error::InvalidParameterName(format!("journal_mode is {mode}")),
+        ));
+    }
+    conn.pragma_update(None, "synchronous", "OFF")
+        .map_err(sqlite("set synchronous=OFF on template"))?;
+    request
+        .connect
+        .prepare(&mut conn)
+        .map_err(sqlite("apply connection settings to template"))?;
+
+    crate::db::run_migrations(&mut conn, request.migrations, request.target, template)?;
+
+    for (i, seed) in request.seeds.iter().enumerate() {
+        conn.execute_batch(seed).map_err(|e| Error::Seed {
+            index: i + 1,
+            path: template.to_path_buf(),
+            source: e,
+        })?;
+    }
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .map_err(sqlite("checkpoint template"))?;
+    conn.close().map_err(|(_, e)| Error::sqlite("close template", template, e))
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
+    File::create(path)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .map_err(|e| Error::io("write", path, e))
+}
+
+/// Appends one line to `builds.log`: the honest count of template builds on this machine.
+fn log_build(paths: &Paths, request: &Request<'_>, fingerprint: Fingerprint, started: Instant) {
+    let at = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let line = format!(
+        "built {fingerprint} pid={} at={at} ms={:.1} target=V{} migrations={} seeds={} from={}\n",
+        std::process::id(),
+        started.elapsed().as_secs_f64() * 1e3,
+        request.target,
+        request.migrations.len(),
+        request.seeds.len(),
+        request.migrations.origin(),
+    );
+    let log = paths.dir.join(BUILD_LOG);
+    // One write of one short line with O_APPEND: lines from processes do not interleave.
+    let _ = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .and_then(|mut f| f.write_all(line.as_bytes()));
+}
+
+/// What a template must be: written beside it when it is built, checked before it is used.
+struct Record {
+    fingerprint: Fingerprint,
+    size: u64,
+    content: String,
+}
+
+impl Record {
+    fn parse(text: &str) -> Option<Record> {
+        let mut lines = text.lines();
+        if lines.next()? != RECORD_HEADER {
+            return None;
+        }
+        let mut field = |name: &str| {
+            lines
+                .next()?
+                .strip_prefix(name)?
+                .strip_prefix(' ')
+                .map(str::to_owned)
+        };
+        Some(Record {
+            fingerprint: Fingerprint::parse(&field("fingerprint")?)?,
+            size: field("size")?.parse().ok()?,
+            content: field("content-sha1-uuid5")?,
+        })
+    }
+}
+
+impl std::fmt::Display for Record {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{RECORD_HEADER}")?;
+        writeln!(f, "fingerprint {}", self.fingerprint)?;
+        writeln!(f, "size {}", self.size)?;
+        writeln!(f, "content-sha1-uuid5 {}", self.content)
+    }
+}
+
+/// The cache folder: `SQLITE_TESTDB_CACHE_DIR`, else `sqlite-testdb/` in the cargo target
+/// folder of the running test binary, else a private per-user folder in the temp folder.
+/// Resolved once per process.
+pub(crate) fn default_cache_dir() -> Result<PathBuf> {
+    static DIR: OnceLock<std::result::Result<PathBuf, (PathBuf, io::ErrorKind, String)>> =
+        OnceLock::new();
+    DIR.get_or_init(|| {
+        let candidates: Vec<PathBuf> = match env::cache_dir() {
+            Some(dir) => vec![dir],
+            None => target_dir()
+                .map(|t| t.join("sqlite-testdb"))
+                .into_iter()
+                .chain([user_temp_dir()])
+                .collect(),
+        };
+        let mut last = None;
+        for dir in candidates {
+            match create_private_dir(&dir) {
+                Ok(()) => return Ok(dir),
+                Err(Error::Io { path, source, .. }) => {
+                    last = Some((path, source.kind(), source.to_string()));
+                }
+                Err(other) => last = Some((dir, io::ErrorKind::Other, other.to_string())),
+            }
+        }
+        Err(last.unwrap_or_else(|| {
+            (
+                PathBuf::new(),
+                io::ErrorKind::NotFound,
+                "no cache folder".into(),
+            )
+        }))
+    })
+    .clone()
+    .map_err(|(path, kind, message)| {
+        Error::io("create template cache folder", path, io::Error::new(kind, message))
+    })
+}
+
+/// The cargo target folder the running binary was built in: the nearest ancestor of the
+/// executable that holds cargo's `CACHEDIR.TAG`.
+fn target_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    exe.ancestors()
+        .skip(1)
+        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
+        .map(Path::to_path_buf)
+}
+
+/// `<temp>/sqlite-testdb-<user>`: private to the user, so other users cannot plant templates.
+fn user_temp_dir() -> PathBuf {
+    let user = user_id().unwrap_or_else(|| "user".to_owned());
+    std::env::temp_dir().join(format!("sqlite-testdb-{user}"))
+}
+
+#[cfg(unix)]
+fn user_id() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    // The owner of a file this process creates is this process's user.
+    let probe = tempfile::tempfile().ok()?;
+    Some(probe.metadata().ok()?.uid().to_string())
+}
+
+#[cfg(not(unix))]
+fn user_id() -> Option<String> {
+    std::env::var("USERNAME").ok()
+}
+
+/// Creates `dir` (and its parents); the folder itself is user-only where the OS allows.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| Error::io("create template cache folder", dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_round_trips_and_rejects_edits() {
+        let record = Record {
+            fingerprint: Fingerprint::new(&fingerprint::Shape {
+                migrations: fingerprint::MIGRATIONS_ROOT,
+                target: 1,
+                seeds: &[],
+                page_size: PAGE_SIZE,
+                journal_mode: JOURNAL_MODE,
+            }),
+            size: 8192,
+            content: fingerprint::content_digest(b"abc"),
+        };
+        let text = record.to_string();
+        let parsed = Record::parse(&text);
+        assert!(parsed.as_ref().is_some_and(|p| p.fingerprint == record.fingerprint
+            && p.size == 8192
+            && p.content == record.content));
+        assert!(Record::parse(&text.replace("size 8192", "size x")).is_none());
+        assert!(Record::parse("garbage").is_none());
+    }
+}
