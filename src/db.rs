@@ -261,7 +261,9 @@ impl Drop for TestDb {
         };
         let _ = dir.keep();
         let path = self.path.display();
-        eprintln!("sqlite-testdb: kept database at {path} ({reason}); open it with: sqlite3 '{path}'");
+        eprintln!(
+            "sqlite-testdb: kept database at {path} ({reason}); open it with: sqlite3 '{path}'"
+        );
     }
 }
 
@@ -430,7 +432,9 @@ impl<'m> Builder<'m> {
             .prefix("sqlite-testdb-")
             .tempdir_in(parent)
             .map_err(|e| Error::io("create test database folder in", parent, e))?;
-        let path = dir.path().join(format!("{}.sqlite", Uuid::now_v7().simple()));
+        let path = dir
+            .path()
+            .join(format!("{}.sqlite", Uuid::now_v7().simple()));
         copy_template(&request, template, &path)?;
 
         Ok(TestDb {
@@ -464,8 +468,9 @@ impl<'m> Builder<'m> {
             .iter()
             .map(|seed| match seed {
                 Seed::Sql(sql) => Ok(sql.clone()),
-                Seed::File(path) => std::fs::read_to_string(path)
-                    .map_err(|e| Error::io("read seed file", path, e)),
+                Seed::File(path) => {
+                    std::fs::read_to_string(path).map_err(|e| Error::io("read seed file", path, e))
+                }
             })
             .collect()
     }
@@ -524,11 +529,9 @@ pub(crate) fn run_migrations(
         migration: failed.map_or_else(|| "unknown".to_owned(), ToString::to_string),
         file: failed
             .and_then(|m| migrations.file(m.version()))
-            .map_or_else(|| "embedded".to_owned(), |f| f.display().to_string()),
+            .map(Path::to_path_buf),
         path: path.to_path_buf(),
-        applied: applied
-            .and_then(|v| migrations.get(v))
-            .map_or_else(|| "none".to_owned(), |m| format!("up to {m}")),
+        applied,
         source: error,
     })
 }

@@ -87,17 +87,23 @@ pub enum Error {
         available: String,
     },
 
-    /// A migration failed to apply.
-    #[error("migration {migration} ({file}) failed on {path:?}; applied before it: {applied}")]
+    /// A migration failed to apply. Where it ran on a test database, that database stays at
+    /// the last version applied before it.
+    #[error(
+        "migration {migration} ({}) failed on {path:?}; {}",
+        file.as_deref().map_or_else(|| "embedded".into(), |f| f.display().to_string()),
+        applied.map_or_else(|| "no migration was applied before it".into(), |v| format!("applied before it: up to V{v}"))
+    )]
     Migration {
         /// The failing migration, as refinery names it: `V3__client_secret_versions`.
         migration: String,
-        /// Its file, or `embedded` for a migration from a runner.
-        file: String,
-        /// The database it ran on (for a template: the private file it was built in).
+        /// Its file; `None` for a migration from a runner or built in code.
+        file: Option<PathBuf>,
+        /// The database it ran on (for a template: the template being built, which is not
+        /// kept).
         path: PathBuf,
-        /// The migrations applied before it, or `none`.
-        applied: String,
+        /// The last version applied before it, `None` when none was.
+        applied: Option<Version>,
         /// refinery's error, whose source is SQLite's.
         #[source]
         source: refinery::Error,

@@ -76,11 +76,13 @@ pub fn test_db() -> TestDb {
 
 fn manifest_migrations_dir() -> Result<PathBuf, String> {
     let Some(manifest) = std::env::var_os("CARGO_MANIFEST_DIR") else {
-        return Err("sqlite-testdb: the test_db fixture reads $CARGO_MANIFEST_DIR/migrations, \
+        return Err(
+            "sqlite-testdb: the test_db fixture reads $CARGO_MANIFEST_DIR/migrations, \
                     but CARGO_MANIFEST_DIR is not set: run the tests with `cargo test` or \
                     `cargo nextest run`, or write a fixture of your own around \
                     TestDb::new(&Migrations::from_dir(..)?)"
-            .to_owned());
+                .to_owned(),
+        );
     };
     let dir = PathBuf::from(manifest).join("migrations");
     if dir.is_dir() {
@@ -116,9 +118,15 @@ fn load(dir: &Path) -> Result<Migrations, Error> {
 /// The error with its whole `source()` chain, one cause per line, and a hint.
 fn report(error: &Error, dir: &Path) -> String {
     let mut text = format!("sqlite-testdb: test_db fixture failed: {error}");
+    let mut shown = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        let _ = write!(text, "\n  caused by: {cause}");
+        // refinery repeats SQLite's message in its own: show each message once.
+        let message = cause.to_string();
+        if !shown.contains(&message) {
+            let _ = write!(text, "\n  caused by: {message}");
+        }
+        shown = message;
         source = cause.source();
     }
     let _ = write!(

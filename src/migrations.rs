@@ -155,7 +155,9 @@ impl Migrations {
             let name = item.file_name().to_string_lossy();
             if let Some(stem) = name.strip_suffix(DOWN_SUFFIX) {
                 let up = path.with_file_name(format!("{stem}.sql"));
-                let Some(entry) = entries.iter_mut().find(|(_, file, _)| file.as_ref() == Some(&up))
+                let Some(entry) = entries
+                    .iter_mut()
+                    .find(|(_, file, _)| file.as_ref() == Some(&up))
                 else {
                     return Err(Error::OrphanDownScript {
                         path: path.to_path_buf(),
@@ -368,7 +370,11 @@ impl Migrations {
 
     /// The migration after the last applied one (`None`: nothing applied), up to `target`:
     /// the one refinery was running when it failed.
-    pub(crate) fn next_after(&self, applied: Option<Version>, target: Version) -> Option<&Migration> {
+    pub(crate) fn next_after(
+        &self,
+        applied: Option<Version>,
+        target: Version,
+    ) -> Option<&Migration> {
         self.iter()
             .filter(|m| m.version() <= target)
             .find(|m| applied.is_none_or(|a| m.version() > a))
@@ -430,8 +436,8 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(set.versions().collect::<Vec<_>>(), [1, 2]);
 
-        let err = Migrations::from_migrations([m("V1__a", "SELECT 1;"), m("V1__b", "SELECT 2;")])
-            .err();
+        let err =
+            Migrations::from_migrations([m("V1__a", "SELECT 1;"), m("V1__b", "SELECT 2;")]).err();
         assert!(
             matches!(err, Some(Error::DuplicateVersion { version: 1, .. })),
             "{err:?}"

@@ -157,8 +157,7 @@ fn build_under_lock(
         .write(true)
         .open(&paths.lock)
         .map_err(|e| Error::io("create lock file", &paths.lock, e))?;
-    lock.lock()
-        .map_err(|e| Error::io("lock", &paths.lock, e))?;
+    lock.lock().map_err(|e| Error::io("lock", &paths.lock, e))?;
 
     // Another process may have published the template while this one waited.
     let result = match check(paths, fingerprint) {
@@ -191,8 +190,7 @@ fn check(paths: &Paths, fingerprint: Fingerprint) -> Result<Option<Template>> {
     let Some(bytes) = read_optional(&paths.template)? else {
         return Ok(None);
     };
-    if bytes.len() as u64 != record.size || fingerprint::content_digest(&bytes) != record.content
-    {
+    if bytes.len() as u64 != record.size || fingerprint::content_digest(&bytes) != record.content {
         return Ok(None);
     }
     Ok(Some(Template {
@@ -303,7 +301,8 @@ fn migrate_new_file(request: &Request<'_>, db: &Path, template: &Path) -> Result
     }
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
         .map_err(sqlite("checkpoint template"))?;
-    conn.close().map_err(|(_, e)| Error::sqlite("close template", template, e))
+    conn.close()
+        .map_err(|(_, e)| Error::sqlite("close template", template, e))
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -410,7 +409,11 @@ pub(crate) fn default_cache_dir() -> Result<PathBuf> {
     })
     .clone()
     .map_err(|(path, kind, message)| {
-        Error::io("create template cache folder", path, io::Error::new(kind, message))
+        Error::io(
+            "create template cache folder",
+            path,
+            io::Error::new(kind, message),
+        )
     })
 }
 
@@ -473,9 +476,13 @@ mod tests {
         };
         let text = record.to_string();
         let parsed = Record::parse(&text);
-        assert!(parsed.as_ref().is_some_and(|p| p.fingerprint == record.fingerprint
-            && p.size == 8192
-            && p.content == record.content));
+        assert!(
+            parsed
+                .as_ref()
+                .is_some_and(|p| p.fingerprint == record.fingerprint
+                    && p.size == 8192
+                    && p.content == record.content)
+        );
         assert!(Record::parse(&text.replace("size 8192", "size x")).is_none());
         assert!(Record::parse("garbage").is_none());
     }

@@ -1,0 +1,91 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use sqlite_testdb::{Migrations, Result};
+
+/// The tables of the example identity schema in `migrations/`.
+pub const EXAMPLE_TABLES: [&str; 7] = [
+    "authorization_requests",
+    "client_secret_versions",
+    "clients",
+    "key_rotation_events",
+    "sessions",
+    "tokens",
+    "users",
+];
+
+/// The crate's example migrations.
+pub fn example_migrations() -> Result<Migrations> {
+    Migrations::from_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"))
+}
+
+/// A folder of test migrations under `tests/migrations/`.
+pub fn test_migrations(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/migrations")
+        .join(name)
+}
+
+/// User tables of the database at `path`, sorted.
+pub fn tables(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<String>> {
+    conn.prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+         AND name <> 'refinery_schema_history' ORDER BY name",
+    )?
+    .query_map([], |row| row.get(0))?
+    .collect()
+}
+
+/// Runs one `#[ignore]`d test of the current test binary in a child process, the way both
+/// `cargo test` and `cargo nextest run` run tests, with extra environment variables. The
+/// child's `SQLITE_TESTDB_*` variables are cleared first, so only `envs` steer it.
+pub fn run_child(test: &str, envs: &[(&str, &str)]) -> std::io::Result<Output> {
+    let mut cmd = Command::new(std::env::current_exe()?);
+    cmd.args([
+        test,
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    for var in ["SQLITE_TESTDB_KEEP", "SQLITE_TESTDB_CACHE_DIR"] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(envs.iter().copied());
+    cmd.output()
+}
+
+/// The lines of `<cache>/builds.log`: one per template built.
+pub fn build_log(cache: &Path) -> Vec<String> {
+    std::fs::read_to_string(cache.join("builds.log"))
+        .map(|text| text.lines().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// Names of the entries of `dir`, sorted.
+pub fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// An error's message and every `source()` below it, as a person reads them.
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str("\n  caused by: ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

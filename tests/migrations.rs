@@ -1,0 +1,236 @@
+//! Loading migrations: refinery's loader, down scripts, and clear errors for bad folders.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{example_migrations, test_migrations};
+use sqlite_testdb::{Error, Migrations, TestDb};
+
+type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+
+fn folder(files: &[(&str, &str)]) -> std::io::Result<tempfile::TempDir> {
+    let dir = tempfile::tempdir()?;
+    for (name, sql) in files {
+        let path = dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(path, sql)?;
+    }
+    Ok(dir)
+}
+
+fn canonical(path: &Path) -> std::path::PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}
+
+#[test]
+fn example_folder_loads_seven_migrations_each_with_a_down_script() -> TestResult {
+    let m = example_migrations()?;
+    assert_eq!(m.versions().collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(
+        m.iter().map(|m| m.name().to_owned()).collect::<Vec<_>>(),
+        [
+            "users",
+            "clients",
+            "client_secret_versions",
+            "key_rotation_events",
+            "tokens",
+            "sessions",
+            "authorization_requests"
+        ]
+    );
+    for v in m.versions() {
+        let down = m.down_script(v).ok_or(format!("V{v} has no down script"))?;
+        let file = down.path().ok_or("down script has no path")?;
+        assert!(file.to_string_lossy().ends_with(".down.sql"), "{file:?}");
+        assert!(down.sql().contains("DROP"), "V{v}: {}", down.sql());
+        let up = m.file(v).ok_or("no up file")?;
+        assert!(up.to_string_lossy().ends_with(".sql"));
+    }
+    Ok(())
+}
+
+#[test]
+fn runner_and_folder_of_the_same_files_share_one_template() -> TestResult {
+    let from_dir = example_migrations()?;
+    let from_runner = Migrations::from_runner(embedded::migrations::runner())?;
+    assert_eq!(from_runner.len(), from_dir.len());
+    assert!(from_runner.down_script(1).is_none());
+    assert_eq!(
+        TestDb::builder(&from_runner).fingerprint()?,
+        TestDb::builder(&from_dir).fingerprint()?
+    );
+    let db = TestDb::new(&from_runner)?;
+    assert_eq!(db.version()?, Some(7));
+    Ok(())
+}
+
+#[test]
+fn sub_folders_are_read_as_refinery_reads_them() -> TestResult {
+    let dir = folder(&[
+        ("2026/V1__a.sql", "CREATE TABLE a(x);"),
+        ("2026/V1__a.down.sql", "DROP TABLE a;"),
+        ("2027/V2__b.sql", "CREATE TABLE b(x);"),
+        ("README.md", "not a migration"),
+        (".gitkeep", ""),
+    ])?;
+    let m = Migrations::from_dir(dir.path())?;
+    assert_eq!(m.versions().collect::<Vec<_>>(), [1, 2]);
+    assert!(m.down_script(1).is_some() && m.down_script(2).is_none());
+    Ok(())
+}
+
+#[test]
+fn missing_folder_is_an_error_naming_it() {
+    let err = Migrations::from_dir("/no/such/folder/migrations").err();
+    assert!(
+        matches!(&err, Some(Error::Io { path, .. }) if path == Path::new("/no/such/folder/migrations")),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.map(|e| e.to_string()),
+        Some("failed to read migrations folder \"/no/such/folder/migrations\"".to_owned())
+    );
+}
+
+#[test]
+fn folder_without_migrations_is_an_error_naming_it() -> TestResult {
+    let dir = folder(&[("notes.txt", "nothing here")])?;
+    let err = Migrations::from_dir(dir.path()).err().ok_or("loaded")?;
+    let text = err.to_string();
+    assert!(matches!(err, Error::NoMigrations { .. }), "{err:?}");
+    assert!(
+        text.contains(&canonical(dir.path()).display().to_string()),
+        "{text}"
+    );
+    Ok(())
+}
+
+#[test]
+fn badly_named_sql_file_is_an_error_naming_it() -> TestResult {
+    for bad in [
+        "V2_single_underscore.sql",
+        "v2__lowercase.sql",
+        "2__no_prefix.sql",
+        "V2__dash-name.sql",
+    ] {
+        let dir = folder(&[("V1__ok.sql", "CREATE TABLE a(x);"), (bad, "SELECT 1;")])?;
+        let err = Migrations::from_dir(dir.path()).err();
+        let expected = canonical(dir.path()).join(bad);
+        assert!(
+            matches!(&err, Some(Error::BadMigrationName { path }) if *path == expected),
+            "{bad}: {err:?}"
+        );
+        let text = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            text.contains(bad) && text.contains("V{version}__{name}.sql"),
+            "{text}"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn two_files_with_one_version_is_an_error_naming_both() -> TestResult {
+    let dir = folder(&[
+        ("V1__users.sql", "CREATE TABLE users(x);"),
+        ("V1__accounts.sql", "CREATE TABLE accounts(x);"),
+    ])?;
+    let err = Migrations::from_dir(dir.path()).err().ok_or("loaded")?;
+    assert!(
+        matches!(err, Error::DuplicateVersion { version: 1, .. }),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("V1__users.sql") && text.contains("V1__accounts.sql"),
+        "{text}"
+    );
+    Ok(())
+}
+
+#[test]
+fn down_script_without_its_up_file_is_an_error() -> TestResult {
+    let dir = folder(&[
+        ("V1__users.sql", "CREATE TABLE users(x);"),
+        ("V2__typo.down.sql", "DROP TABLE nothing;"),
+    ])?;
+    let err = Migrations::from_dir(dir.path()).err();
+    assert!(
+        matches!(&err, Some(Error::OrphanDownScript { path, expected })
+            if path.ends_with("V2__typo.down.sql") && expected.ends_with("V2__typo.sql")),
+        "{err:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn rust_migration_in_a_folder_is_an_error_pointing_to_from_runner() -> TestResult {
+    let dir = folder(&[
+        ("V1__users.sql", "CREATE TABLE users(x);"),
+        (
+            "V2__backfill.rs",
+            "pub fn migration() -> String { String::new() }",
+        ),
+    ])?;
+    let err = Migrations::from_dir(dir.path()).err().ok_or("loaded")?;
+    assert!(
+        matches!(&err, Error::RustMigrationInFolder { path } if path.ends_with("V2__backfill.rs")),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("from_runner"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn migration_file_that_is_not_utf8_is_an_error_naming_it() -> TestResult {
+    let dir = folder(&[("V1__users.sql", "CREATE TABLE users(x);")])?;
+    fs::write(dir.path().join("V2__latin1.sql"), b"-- caf\xe9\nSELECT 1;")?;
+    let err = Migrations::from_dir(dir.path()).err();
+    assert!(
+        matches!(&err, Some(Error::Io { path, .. }) if path.ends_with("V2__latin1.sql")),
+        "{err:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn empty_runner_is_an_error() {
+    let err = Migrations::from_runner(refinery::Runner::new(&[])).err();
+    assert!(matches!(err, Some(Error::NoMigrations { .. })), "{err:?}");
+}
+
+#[test]
+fn runner_with_a_repeated_version_is_an_error_at_load_time() -> TestResult {
+    let runner = refinery::Runner::new(&[
+        refinery::Migration::unapplied("V1__a", "CREATE TABLE a(x);")?,
+        refinery::Migration::unapplied("V1__b", "CREATE TABLE b(x);")?,
+    ]);
+    let err = Migrations::from_runner(&runner).err();
+    assert!(
+        matches!(&err, Some(Error::DuplicateVersion { version: 1, first, second })
+            if first == "V1__a" && second == "V1__b"),
+        "{err:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn version_gaps_are_allowed_as_refinery_allows_them() -> TestResult {
+    let m = Migrations::from_dir(test_migrations("broken_v3"))?;
+    assert_eq!(m.versions().collect::<Vec<_>>(), [1, 2, 3, 4]);
+    let gappy = Migrations::from_migrations([
+        refinery::Migration::unapplied("V1__a", "CREATE TABLE a(x);")?,
+        refinery::Migration::unapplied("V10__b", "CREATE TABLE b(x);")?,
+    ])?;
+    let db = TestDb::new(&gappy)?;
+    assert_eq!(db.version()?, Some(10));
+    Ok(())
+}
