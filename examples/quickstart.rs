@@ -30,14 +30,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cold = started.elapsed();
 
     let conn = db.connect()?;
-    let mut tables: Vec<String> = conn
+    let tables: Vec<String> = conn
         .prepare(
             "SELECT name FROM sqlite_master WHERE type = 'table' \
              AND name NOT LIKE 'sqlite_%' AND name <> 'refinery_schema_history' ORDER BY name",
         )?
         .query_map([], |row| row.get(0))?
         .collect::<Result<_, _>>()?;
-    tables.sort();
 
     println!("database:   {}", db.path().display());
     println!("version:    {:?}", db.version()?);

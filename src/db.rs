@@ -11,7 +11,11 @@ use uuid::Uuid;
 
 use crate::connect::{ConnectOptions, Pool};
 use crate::template::{self, Request, Template};
-use crate::{Error, Fingerprint, Migrations, Result, Version, env};
+use crate::{DownScript, Error, Fingerprint, Migrations, Result, Schema, Snapshot, Version, env};
+
+/// refinery's history table (its default name, which refinery's runner uses unless told
+/// otherwise).
+pub(crate) const HISTORY_TABLE: &str = "refinery_schema_history";
 
 /// What happens to a test database's files when its [`TestDb`] is dropped.
 ///
@@ -95,6 +99,20 @@ impl TestDb {
     /// ```
     pub fn new(migrations: &Migrations) -> Result<Self> {
         Builder::new(migrations).build()
+    }
+
+    /// A database with no migration applied, not from a template: where replay checks start.
+    pub(crate) fn empty(migrations: &Migrations) -> Result<Self> {
+        let (dir, path) = new_database_folder(&std::env::temp_dir())?;
+        let connect = ConnectOptions::default();
+        drop(connect.open(&path, true)?);
+        Ok(TestDb {
+            path,
+            migrations: migrations.clone(),
+            connect: Arc::new(connect),
+            keep: Keep::Never,
+            dir: Some(dir),
+        })
     }
 
     /// A [`Builder`] for a database at another version, with seed data or other settings.
@@ -191,6 +209,210 @@ impl TestDb {
         last_applied(&mut conn, &self.path)
     }
 
+    /// The database's [`Schema`]: tables, indexes, views and triggers, normalized.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Sqlite`] naming the file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// let db = sqlite_testdb::TestDb::new(&m)?;
+    /// db.schema()?.require_tables(&["users"])?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn schema(&self) -> Result<Schema> {
+        Schema::capture(&self.connect()?)
+    }
+
+    /// Applies the migrations after the current version, up to and including `version`,
+    /// over whatever rows the database holds: the way to test an upgrade of a database with
+    /// data in it. Does nothing when the database is at `version` already.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::UnknownVersion`] when `version` is not in the set;
+    /// - [`Error::MigrateBackwards`] when the database is past `version`;
+    /// - [`Error::Migration`] naming the migration that failed and its file; the database
+    ///   stays at the last version that applied.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__upper", "UPDATE users SET name = upper(name);")?,
+    /// # ])?;
+    /// let db = sqlite_testdb::TestDb::builder(&m).version(1).build()?;
+    /// db.connect()?.execute("INSERT INTO users(name) VALUES ('ada')", [])?;
+    /// db.migrate_to(2)?;
+    /// let name: String = db.connect()?.query_row("SELECT name FROM users", [], |r| r.get(0))?;
+    /// assert_eq!(name, "ADA");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn migrate_to(&self, version: Version) -> Result<()> {
+        self.migrations.check_version(version)?;
+        let mut conn = self.connect()?;
+        match last_applied(&mut conn, &self.path)? {
+            Some(current) if version < current => Err(Error::MigrateBackwards {
+                path: self.path.clone(),
+                current,
+                requested: version,
+            }),
+            Some(current) if version == current => Ok(()),
+            _ => run_migrations(&mut conn, &self.migrations, version, &self.path),
+        }
+    }
+
+    /// Undoes every applied migration above `version`, newest first: runs its down script
+    /// (`V{n}__{name}.down.sql`) and removes its row from refinery's history table, in one
+    /// transaction per migration, each on a new connection. [`migrate_to`](Self::migrate_to)
+    /// can apply them again afterwards.
+    ///
+    /// `version` is one of the set's versions, or any version below the first to undo
+    /// everything. Every down script needed is checked before any runs.
+    ///
+    /// Foreign keys are on: a down script that drops a table other tables' rows still
+    /// reference fails (or cascades), as it would on a real database.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::UnknownVersion`] for a version not in the set (and not below it);
+    /// - [`Error::RollbackForwards`] when the database is below `version`;
+    /// - [`Error::MissingDownScript`] naming the first migration without a usable down
+    ///   script (none, or only comments), before anything runs;
+    /// - [`Error::DownScript`] when a down script fails; the database stays at the version
+    ///   it had before that script.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # std::fs::write(dir.path().join("V1__users.sql"), "CREATE TABLE users(id INTEGER PRIMARY KEY);")?;
+    /// # std::fs::write(dir.path().join("V2__posts.sql"), "CREATE TABLE posts(id INTEGER PRIMARY KEY);")?;
+    /// # std::fs::write(dir.path().join("V2__posts.down.sql"), "DROP TABLE posts;")?;
+    /// let m = sqlite_testdb::Migrations::from_dir(dir.path())?;
+    /// let db = sqlite_testdb::TestDb::new(&m)?;
+    /// db.rollback_to(1)?;
+    /// assert_eq!(db.version()?, Some(1));
+    /// assert_eq!(db.schema()?.tables(), ["users"]);
+    /// db.migrate_to(2)?;
+    /// assert_eq!(db.schema()?.tables(), ["posts", "users"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn rollback_to(&self, version: Version) -> Result<()> {
+        let below_first = self
+            .migrations
+            .versions()
+            .next()
+            .is_some_and(|f| version < f);
+        if !below_first {
+            self.migrations.check_version(version)?;
+        }
+        let mut conn = self.connect()?;
+        let applied = refinery::Runner::new(&[])
+            .get_applied_migrations(&mut conn)
+            .map_err(|e| Error::Refinery {
+                op: "read migration history of",
+                path: self.path.clone(),
+                source: e,
+            })?;
+        drop(conn);
+        let current = applied.iter().map(refinery::Migration::version).max();
+        if current.is_none_or(|c| c < version) && !(current.is_none() && below_first) {
+            return Err(Error::RollbackForwards {
+                path: self.path.clone(),
+                current,
+                requested: version,
+            });
+        }
+        let mut undo: Vec<&refinery::Migration> =
+            applied.iter().filter(|m| m.version() > version).collect();
+        undo.sort_by_key(|m| std::cmp::Reverse(m.version()));
+        let scripts = undo
+            .into_iter()
+            .map(|applied| self.down_script_of(applied))
+            .collect::<Result<Vec<_>>>()?;
+        for (version, migration, down) in scripts {
+            self.run_down_script(version, &migration, down)?;
+        }
+        Ok(())
+    }
+
+    fn down_script_of(
+        &self,
+        applied: &refinery::Migration,
+    ) -> Result<(Version, String, &DownScript)> {
+        let version = applied.version();
+        let name = self
+            .migrations
+            .get(version)
+            .map_or_else(|| applied.to_string(), ToString::to_string);
+        match self.migrations.down_script(version) {
+            Some(down) if !down.is_irreversible() => Ok((version, name, down)),
+            down => Err(Error::MissingDownScript {
+                migration: name,
+                expected: down
+                    .and_then(|d| d.path().map(Path::to_path_buf))
+                    .or_else(|| self.migrations.expected_down_path(version)),
+                irreversible: down.is_some(),
+            }),
+        }
+    }
+
+    fn run_down_script(&self, version: Version, migration: &str, down: &DownScript) -> Result<()> {
+        let failed = |e| Error::DownScript {
+            migration: migration.to_owned(),
+            file: down.path().map(Path::to_path_buf),
+            source: e,
+        };
+        let mut conn = self.connect()?;
+        let tx = conn.transaction().map_err(failed)?;
+        tx.execute_batch(down.sql()).map_err(failed)?;
+        tx.execute(
+            &format!("DELETE FROM {HISTORY_TABLE} WHERE version = ?1"),
+            [version],
+        )
+        .map_err(failed)?;
+        tx.commit().map_err(failed)
+    }
+
+    /// A copy of the whole database, in memory, to [`restore`](Self::restore) later: go
+    /// back and try again without building a new database.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Sqlite`] naming the file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// let db = sqlite_testdb::TestDb::new(&m)?;
+    /// let empty = db.snapshot()?;
+    /// db.connect()?.execute("INSERT INTO users DEFAULT VALUES", [])?;
+    /// db.restore(&empty)?;
+    /// let n: i64 = db.connect()?.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+    /// assert_eq!(n, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        Snapshot::take(&self.connect()?, &self.path)
+    }
+
+    /// Puts the database back to the state of `snapshot`: schema, rows and migration
+    /// history.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Sqlite`] naming the file, for example while another connection holds a
+    /// write transaction open.
+    pub fn restore(&self, snapshot: &Snapshot) -> Result<()> {
+        snapshot.restore_into(&mut self.connect()?, &self.path)
+    }
+
     /// Keeps the database: the folder and file stay after the guard is gone, whatever the
     /// [`Keep`] policy. Returns the database file's path.
     ///
@@ -255,7 +477,7 @@ impl Drop for TestDb {
             return;
         };
         let reason = match self.keep {
-            Keep::Always => "SQLITE_TESTDB_KEEP=always",
+            Keep::Always => "keep policy: always",
             Keep::OnFailure if std::thread::panicking() => "test panicked",
             _ => return drop(dir),
         };
@@ -427,14 +649,7 @@ impl<'m> Builder<'m> {
         let request = self.request(&seeds)?;
         let template = template::obtain(&request)?;
 
-        let parent = parent.as_ref();
-        let dir = tempfile::Builder::new()
-            .prefix("sqlite-testdb-")
-            .tempdir_in(parent)
-            .map_err(|e| Error::io("create test database folder in", parent, e))?;
-        let path = dir
-            .path()
-            .join(format!("{}.sqlite", Uuid::now_v7().simple()));
+        let (dir, path) = new_database_folder(parent.as_ref())?;
         copy_template(&request, template, &path)?;
 
         Ok(TestDb {
@@ -476,6 +691,19 @@ impl<'m> Builder<'m> {
     }
 }
 
+/// A new private folder in `parent`, and the path of the database file to put in it, named
+/// by a UUID v7.
+fn new_database_folder(parent: &Path) -> Result<(TempDir, PathBuf)> {
+    let dir = tempfile::Builder::new()
+        .prefix("sqlite-testdb-")
+        .tempdir_in(parent)
+        .map_err(|e| Error::io("create test database folder in", parent, e))?;
+    let path = dir
+        .path()
+        .join(format!("{}.sqlite", Uuid::now_v7().simple()));
+    Ok((dir, path))
+}
+
 /// Copies the template to `dest`; if the template vanished from the cache since this process
 /// checked it, obtains it again once.
 fn copy_template(request: &Request<'_>, template: Template, dest: &Path) -> Result<()> {
@@ -491,8 +719,19 @@ fn copy_template(request: &Request<'_>, template: Template, dest: &Path) -> Resu
     }
 }
 
-/// The highest applied version in refinery's history table of `conn`.
+/// The highest applied version in refinery's history table of `conn`; `None` when nothing
+/// is applied or the table does not exist yet.
 pub(crate) fn last_applied(conn: &mut Connection, path: &Path) -> Result<Option<Version>> {
+    let has_history: bool = conn
+        .query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [HISTORY_TABLE],
+            |r| r.get(0),
+        )
+        .map_err(|e| Error::sqlite("read the schema of", path, e))?;
+    if !has_history {
+        return Ok(None);
+    }
     refinery::Runner::new(&[])
         .get_last_applied_migration(conn)
         .map(|m| m.map(|m| m.version()))

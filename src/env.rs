@@ -3,7 +3,7 @@
 //! | variable | values | default |
 //! |---|---|---|
 //! | `SQLITE_TESTDB_KEEP` | `on-failure`, `always`, `never` | `on-failure` |
-//! | `SQLITE_TESTDB_CACHE_DIR` | a folder | `<cargo target dir>/sqlite-testdb` |
+//! | `SQLITE_TESTDB_CACHE_DIR` | a folder | `<cargo target dir>/sqlite-testdb`, else `<temp>/sqlite-testdb-<uid>` |
 //!
 //! The library only reads them; settings made on a [`Builder`](crate::Builder) win.
 

@@ -109,6 +109,86 @@ pub enum Error {
         source: refinery::Error,
     },
 
+    /// `migrate_to` was asked for a version below the database's current one.
+    #[error(
+        "cannot migrate {path:?} to V{requested}: it is at V{current} already \
+         (use rollback_to to go back)"
+    )]
+    MigrateBackwards {
+        /// The database.
+        path: PathBuf,
+        /// Its current version.
+        current: Version,
+        /// The version asked for.
+        requested: Version,
+    },
+
+    /// `rollback_to` was asked for a version above the database's current one.
+    #[error(
+        "cannot roll back {path:?} to V{requested}: it is at {} (use migrate_to to go forward)",
+        current.map_or_else(|| "no version".to_owned(), |v| format!("V{v}"))
+    )]
+    RollbackForwards {
+        /// The database.
+        path: PathBuf,
+        /// Its current version, `None` when nothing is applied.
+        current: Option<Version>,
+        /// The version asked for.
+        requested: Version,
+    },
+
+    /// A rollback needs a down script that a migration does not have, or whose down script
+    /// has no statement (only comments): the migration is irreversible. Nothing was run.
+    #[error(
+        "cannot roll back {migration}: {}",
+        match (expected, irreversible) {
+            (Some(p), true) => format!("its down script {p:?} has no statement, so it is irreversible"),
+            (None, true) => "its down script has no statement, so it is irreversible".to_owned(),
+            (Some(p), false) => format!("no down script {p:?}"),
+            (None, false) => "it has no down script".to_owned(),
+        }
+    )]
+    MissingDownScript {
+        /// The migration, as refinery names it: `V3__client_secret_versions`.
+        migration: String,
+        /// Where its down script is, or would be, for a migration loaded from a file.
+        expected: Option<PathBuf>,
+        /// `true` when the down script exists but holds only comments.
+        irreversible: bool,
+    },
+
+    /// A down script failed to run. The database stays at the version it was at before it.
+    #[error(
+        "down script of {migration} ({}) failed",
+        file.as_deref().map_or_else(|| "given in code".into(), |f| f.display().to_string())
+    )]
+    DownScript {
+        /// The migration it undoes, as refinery names it.
+        migration: String,
+        /// The down script's file.
+        file: Option<PathBuf>,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    /// A replay check of [`replay::check`](crate::replay::check) failed.
+    #[error(
+        "replay check failed at {migration} ({}): {check}\n{detail}",
+        file.as_deref().map_or_else(|| "embedded".into(), |f| f.display().to_string())
+    )]
+    Replay {
+        /// The migration at which it failed, as refinery names it.
+        migration: String,
+        /// Its file; `None` for a migration from a runner or built in code.
+        file: Option<PathBuf>,
+        /// The check that failed, e.g. `up then down must leave no trace`.
+        check: &'static str,
+        /// What differed: a schema diff, the `integrity_check` or `foreign_key_check`
+        /// output, or the error of a migration that did not apply.
+        detail: String,
+    },
+
     /// Seed SQL failed while building a template.
     #[error("seed SQL #{index} failed on {path:?}")]
     Seed {
@@ -143,6 +223,19 @@ pub enum Error {
         /// refinery's error.
         #[source]
         source: refinery::Error,
+    },
+
+    /// Tables a test required are missing from a schema.
+    #[error(
+        "missing tables: {} (the schema has: {})",
+        missing.join(", "),
+        if present.is_empty() { "no tables".to_owned() } else { present.join(", ") }
+    )]
+    MissingTables {
+        /// Every required table that is missing.
+        missing: Vec<String>,
+        /// The tables the schema has.
+        present: Vec<String>,
     },
 
     /// A connection pool could not be created.

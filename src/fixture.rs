@@ -129,10 +129,17 @@ fn report(error: &Error, dir: &Path) -> String {
         shown = message;
         source = cause.source();
     }
+    let hint = match error {
+        Error::Migration { .. } => {
+            "fix the migration named above; the template is rebuilt \
+                                    when a migration changes"
+        }
+        Error::Env { .. } => "fix or unset the environment variable named above",
+        _ => "see the error above",
+    };
     let _ = write!(
         text,
-        "\nhint: the migrations are in {}; fix the file named above, then run the test again \
-         (the template is rebuilt when a migration changes)",
+        "\nhint: the migrations are in {}; {hint}",
         dir.display()
     );
     text

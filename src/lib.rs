@@ -82,7 +82,7 @@
 //! | variable | values | default |
 //! |---|---|---|
 //! | `SQLITE_TESTDB_KEEP` | `on-failure`, `always`, `never` | `on-failure` |
-//! | `SQLITE_TESTDB_CACHE_DIR` | a folder for templates | `<cargo target dir>/sqlite-testdb` |
+//! | `SQLITE_TESTDB_CACHE_DIR` | a folder for templates | `<cargo target dir>/sqlite-testdb`, else `<temp>/sqlite-testdb-<uid>` |
 //!
 //! They are read once per process; [`Builder`] settings win over them.
 //!
@@ -105,6 +105,10 @@ mod fingerprint;
 #[cfg(feature = "rstest")]
 mod fixture;
 mod migrations;
+pub mod replay;
+mod schema;
+mod snapshot;
+mod sql;
 mod template;
 
 pub use connect::Pool;
@@ -114,6 +118,8 @@ pub use fingerprint::Fingerprint;
 #[cfg(feature = "rstest")]
 pub use fixture::test_db;
 pub use migrations::{DownScript, Migrations, Version};
+pub use schema::{Schema, SchemaObject};
+pub use snapshot::Snapshot;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -76,6 +76,12 @@ impl DownScript {
     pub fn sql(&self) -> &str {
         &self.sql
     }
+
+    /// Whether the script holds no statement, only comments (as diesel generates for a
+    /// migration that cannot be undone): its migration is irreversible.
+    pub fn is_irreversible(&self) -> bool {
+        !crate::sql::has_statement(&self.sql)
+    }
 }
 
 impl Migrations {
@@ -297,12 +303,12 @@ impl Migrations {
     }
 
     /// The migrations, ordered by version.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = &Migration> + '_ {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Migration> + ExactSizeIterator + '_ {
         self.inner.entries.iter().map(|e| &e.migration)
     }
 
     /// The versions, in ascending order.
-    pub fn versions(&self) -> impl ExactSizeIterator<Item = Version> + '_ {
+    pub fn versions(&self) -> impl DoubleEndedIterator<Item = Version> + ExactSizeIterator + '_ {
         self.iter().map(Migration::version)
     }
 
@@ -327,6 +333,12 @@ impl Migrations {
     /// The down script of a migration, if it has one.
     pub fn down_script(&self, version: Version) -> Option<&DownScript> {
         self.entry(version).and_then(|e| e.down.as_ref())
+    }
+
+    /// Where the down script of a migration loaded from a file is, or would be.
+    pub(crate) fn expected_down_path(&self, version: Version) -> Option<PathBuf> {
+        let up = self.file(version)?;
+        Some(up.with_file_name(format!("{}{DOWN_SUFFIX}", file_stem(up))))
     }
 
     fn entry(&self, version: Version) -> Option<&Entry> {

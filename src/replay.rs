@@ -1,0 +1,323 @@
+//! Replay checks of a whole migration set: does every step apply, cleanly, the same way
+//! step by step as all at once, and do the down scripts undo their migrations?
+
+use std::fmt;
+use std::path::PathBuf;
+
+use refinery::Migration;
+use rusqlite::Connection;
+
+use crate::db::run_migrations;
+use crate::{Error, Migrations, Result, TestDb, Version};
+
+/// What [`check`] found for one migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepReport {
+    migration: String,
+    version: Version,
+    file: Option<PathBuf>,
+    down: Down,
+}
+
+/// What [`check`] could tell of a migration's down script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Down {
+    /// up, then down, left no trace; up again gave the same schema as the first time.
+    Reverses,
+    /// The migration has no down script.
+    Missing,
+    /// The down script holds only comments: the migration is irreversible.
+    Irreversible,
+}
+
+impl StepReport {
+    /// The migration, as refinery names it: `V3__client_secret_versions`.
+    pub fn migration(&self) -> &str {
+        &self.migration
+    }
+
+    /// Its version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// Its file, `None` for a migration from a runner or built in code.
+    pub fn file(&self) -> Option<&std::path::Path> {
+        self.file.as_deref()
+    }
+
+    /// What became of its down script.
+    pub fn down(&self) -> Down {
+        self.down
+    }
+}
+
+/// The result of [`check`] on a migration set that passed: one [`StepReport`] per version.
+///
+/// Its `Display` is one line per version, then a summary:
+///
+/// ```text
+/// V1__users                     applies; integrity ok; foreign keys ok; down reverses it
+/// V2__clients                   applies; integrity ok; foreign keys ok; no down script
+/// step by step = all at once; re-running the runner changes nothing
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayReport {
+    steps: Vec<StepReport>,
+}
+
+impl ReplayReport {
+    /// One report per migration, by version.
+    pub fn steps(&self) -> &[StepReport] {
+        &self.steps
+    }
+
+    /// The versions that have no down script.
+    pub fn without_down_script(&self) -> Vec<Version> {
+        self.versions_where(Down::Missing)
+    }
+
+    /// The versions whose down script holds only comments.
+    pub fn irreversible(&self) -> Vec<Version> {
+        self.versions_where(Down::Irreversible)
+    }
+
+    fn versions_where(&self, down: Down) -> Vec<Version> {
+        self.steps
+            .iter()
+            .filter(|s| s.down == down)
+            .map(|s| s.version)
+            .collect()
+    }
+}
+
+impl fmt::Display for ReplayReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let width = self
+            .steps
+            .iter()
+            .map(|s| s.migration.len())
+            .max()
+            .unwrap_or(0);
+        for step in &self.steps {
+            let down = match step.down {
+                Down::Reverses => "down reverses it",
+                Down::Missing => "no down script",
+                Down::Irreversible => "down script is only comments: irreversible",
+            };
+            writeln!(
+                f,
+                "{:width$}  applies; integrity ok; foreign keys ok; {down}",
+                step.migration
+            )?;
+        }
+        writeln!(
+            f,
+            "step by step = all at once; re-running the runner changes nothing"
+        )
+    }
+}
+
+/// Checks a migration set in fresh databases, version by version:
+///
+/// - every prefix applies, each step on a new connection, and `PRAGMA integrity_check` and
+///   `PRAGMA foreign_key_check` are clean after each step;
+/// - where a down script exists: up(n) then down(n) leaves no trace (the schema equals the
+///   one before up(n)), and up(n) again gives the same schema as the first time;
+/// - applying step by step gives exactly the schema of applying all at once;
+/// - running the runner again on the migrated database changes nothing.
+///
+/// # Errors
+///
+/// The first failure: [`Error::Replay`] naming the migration, its file, the check and the
+/// schema difference, or [`Error::Migration`] when a migration does not apply.
+///
+/// # Examples
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # std::fs::write(dir.path().join("V1__users.sql"), "CREATE TABLE users(id INTEGER PRIMARY KEY);")?;
+/// # std::fs::write(dir.path().join("V1__users.down.sql"), "DROP TABLE users;")?;
+/// # std::fs::write(dir.path().join("V2__posts.sql"), "CREATE TABLE posts(id INTEGER PRIMARY KEY);")?;
+/// let m = sqlite_testdb::Migrations::from_dir(dir.path())?;
+/// let report = sqlite_testdb::replay::check(&m)?;
+/// assert_eq!(report.without_down_script(), [2]);
+/// println!("{report}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn check(migrations: &Migrations) -> Result<ReplayReport> {
+    let db = TestDb::empty(migrations)?;
+    let mut before = db.schema()?;
+    let mut previous: Option<Version> = None;
+    let mut steps = Vec::with_capacity(migrations.len());
+
+    for migration in migrations.iter() {
+        let version = migration.version();
+        db.migrate_to(version)?;
+        check_clean(&db, migrations, migration)?;
+        let after = db.schema()?;
+
+        let down = match migrations.down_script(version) {
+            None => Down::Missing,
+            Some(script) if script.is_irreversible() => Down::Irreversible,
+            Some(_) => {
+                let below = previous.unwrap_or_else(|| version.saturating_sub(1));
+                db.rollback_to(below)?;
+                let undone = db.schema()?;
+                if undone != before {
+                    return Err(failure(
+                        migrations,
+                        migration,
+                        "up then down must leave no trace",
+                        before.diff_labeled(&undone, "before up", "after up and down"),
+                    ));
+                }
+                db.migrate_to(version).map_err(|e| {
+                    failure(
+                        migrations,
+                        migration,
+                        "up again after down must apply",
+                        chain(&e),
+                    )
+                })?;
+                let redone = db.schema()?;
+                if redone != after {
+                    return Err(failure(
+                        migrations,
+                        migration,
+                        "up again after down must give the same schema",
+                        after.diff_labeled(&redone, "first up", "up after down"),
+                    ));
+                }
+                Down::Reverses
+            }
+        };
+        steps.push(StepReport {
+            migration: migration.to_string(),
+            version,
+            file: migrations.file(version).map(ToOwned::to_owned),
+            down,
+        });
+        before = after;
+        previous = Some(version);
+    }
+
+    let Some(last) = migrations.iter().last() else {
+        return Ok(ReplayReport { steps });
+    };
+    let stepwise = before;
+    let at_once = TestDb::empty(migrations)?;
+    let mut conn = at_once.connect()?;
+    run_migrations(&mut conn, migrations, last.version(), at_once.path())?;
+    drop(conn);
+    let all = at_once.schema()?;
+    if all != stepwise {
+        return Err(failure(
+            migrations,
+            last,
+            "step by step must give the schema of all at once",
+            all.diff_labeled(&stepwise, "all at once", "step by step"),
+        ));
+    }
+
+    let history_before = history(&at_once)?;
+    let mut conn = at_once.connect()?;
+    run_migrations(&mut conn, migrations, last.version(), at_once.path())?;
+    drop(conn);
+    let rerun = at_once.schema()?;
+    if rerun != all || history(&at_once)? != history_before {
+        return Err(failure(
+            migrations,
+            last,
+            "running the runner again must change nothing",
+            all.diff_labeled(&rerun, "first run", "second run"),
+        ));
+    }
+    Ok(ReplayReport { steps })
+}
+
+/// `PRAGMA integrity_check` and `PRAGMA foreign_key_check` after `migration`.
+fn check_clean(db: &TestDb, migrations: &Migrations, migration: &Migration) -> Result<()> {
+    let conn = db.connect()?;
+    let sqlite = |e| Error::sqlite("check", db.path(), e);
+    let integrity: Vec<String> = conn
+        .prepare("PRAGMA integrity_check")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(sqlite)?;
+    if integrity != ["ok"] {
+        return Err(failure(
+            migrations,
+            migration,
+            "PRAGMA integrity_check must be ok",
+            integrity.join("\n"),
+        ));
+    }
+    match foreign_key_problems(&conn) {
+        Ok(problems) if problems.is_empty() => Ok(()),
+        Ok(problems) => Err(failure(
+            migrations,
+            migration,
+            "PRAGMA foreign_key_check must find nothing",
+            problems.join("\n"),
+        )),
+        // "foreign key mismatch": a foreign key that points at no unique key.
+        Err(e) => Err(failure(
+            migrations,
+            migration,
+            "PRAGMA foreign_key_check must find nothing",
+            e.to_string(),
+        )),
+    }
+}
+
+/// One line per row that violates a foreign key.
+fn foreign_key_problems(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
+    let rows = stmt.query_map([], |r| {
+        let table: String = r.get(0)?;
+        let rowid: Option<i64> = r.get(1)?;
+        let parent: String = r.get(2)?;
+        let rowid = rowid.map_or_else(|| "a row".to_owned(), |id| format!("rowid {id}"));
+        Ok(format!(
+            "table {table}: {rowid} references a missing row of {parent}"
+        ))
+    })?;
+    rows.collect()
+}
+
+/// refinery's history: every applied version with its checksum.
+fn history(db: &TestDb) -> Result<Vec<(Version, String)>> {
+    let conn = db.connect()?;
+    conn.prepare("SELECT version, checksum FROM refinery_schema_history ORDER BY version")
+        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .map_err(|e| Error::sqlite("read migration history of", db.path(), e))
+}
+
+fn failure(
+    migrations: &Migrations,
+    migration: &Migration,
+    check: &'static str,
+    detail: String,
+) -> Error {
+    Error::Replay {
+        migration: migration.to_string(),
+        file: migrations.file(migration.version()).map(ToOwned::to_owned),
+        check,
+        detail,
+    }
+}
+
+fn chain(error: &Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !text.contains(&message) {
+            text.push_str("\ncaused by: ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,2 @@
+-- V2: teams.
+CREATE TABLE teams (id INTEGER PRIMARY KEY, name TEXT NOT NULL);

@@ -1,0 +1,2 @@
+-- Undoes V2, but forgets the index on users.email.
+DROP TABLE profiles;

@@ -1,0 +1,3 @@
+-- V5: full_name is replaced by given_name and family_name. No down script: the column's
+-- data is gone.
+ALTER TABLE users DROP COLUMN full_name;

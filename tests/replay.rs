@@ -1,0 +1,163 @@
+//! `replay::check`: whole migration sets, good and deliberately bad.
+
+mod common;
+
+use common::{example_migrations, test_migrations};
+use sqlite_testdb::replay::{self, Down};
+use sqlite_testdb::{Error, Migrations};
+
+type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+fn replay_error(set: &str) -> Result<Error, Box<dyn std::error::Error>> {
+    let m = Migrations::from_dir(test_migrations(set))?;
+    replay::check(&m)
+        .err()
+        .ok_or_else(|| format!("{set} passed replay::check").into())
+}
+
+#[test]
+fn example_migrations_pass_every_replay_check() -> TestResult {
+    let m = example_migrations()?;
+    let report = replay::check(&m)?;
+    assert_eq!(report.steps().len(), 7);
+    assert!(report.steps().iter().all(|s| s.down() == Down::Reverses));
+    assert!(report.without_down_script().is_empty());
+    assert!(report.irreversible().is_empty());
+    let text = report.to_string();
+    assert_eq!(text.lines().count(), 8, "{text}");
+    assert!(
+        text.lines()
+            .next()
+            .is_some_and(|l| l.starts_with("V1__users ")
+                && l.ends_with("applies; integrity ok; foreign keys ok; down reverses it")),
+        "{text}"
+    );
+    Ok(())
+}
+
+#[test]
+fn report_lists_missing_and_irreversible_down_scripts() -> TestResult {
+    let upgrade = replay::check(&Migrations::from_dir(test_migrations("upgrade"))?)?;
+    assert_eq!(upgrade.without_down_script(), [5]);
+    assert!(upgrade.to_string().contains("V5__drop_full_name"));
+
+    let irreversible = replay::check(&Migrations::from_dir(test_migrations("irreversible"))?)?;
+    assert_eq!(irreversible.irreversible(), [2]);
+    assert!(
+        irreversible
+            .to_string()
+            .contains("down script is only comments: irreversible"),
+        "{irreversible}"
+    );
+    Ok(())
+}
+
+#[test]
+fn down_script_that_forgets_an_index_fails_naming_it() -> TestResult {
+    let err = replay_error("down_forgets_index")?;
+    let Error::Replay {
+        migration,
+        file,
+        check,
+        detail,
+    } = &err
+    else {
+        panic!("expected a replay error, got {err:?}");
+    };
+    assert_eq!(migration, "V2__profiles");
+    assert!(
+        file.as_deref()
+            .is_some_and(|f| f.ends_with("V2__profiles.sql"))
+    );
+    assert_eq!(*check, "up then down must leave no trace");
+    assert!(
+        detail.contains("+create index users_email_idx on users(email);"),
+        "{detail}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.starts_with("replay check failed at V2__profiles ("),
+        "{text}"
+    );
+    assert!(
+        text.contains("--- before up\n+++ after up and down"),
+        "{text}"
+    );
+    Ok(())
+}
+
+#[test]
+fn migration_that_cannot_run_again_after_its_down_script_fails() -> TestResult {
+    let err = replay_error("not_replayable")?;
+    let Error::Replay {
+        migration,
+        check,
+        detail,
+        ..
+    } = &err
+    else {
+        panic!("expected a replay error, got {err:?}");
+    };
+    assert_eq!(migration, "V2__default_theme");
+    assert_eq!(*check, "up again after down must apply");
+    assert!(
+        detail.contains("UNIQUE constraint failed: settings.key"),
+        "{detail}"
+    );
+    Ok(())
+}
+
+#[test]
+fn migration_that_leaves_an_orphan_fails_the_foreign_key_check_naming_the_table() -> TestResult {
+    let err = replay_error("breaks_foreign_key")?;
+    let Error::Replay {
+        migration,
+        check,
+        detail,
+        ..
+    } = &err
+    else {
+        panic!("expected a replay error, got {err:?}");
+    };
+    assert_eq!(migration, "V2__rebuild_users");
+    assert_eq!(*check, "PRAGMA foreign_key_check must find nothing");
+    assert_eq!(
+        detail,
+        "table posts: rowid 1 references a missing row of users"
+    );
+    Ok(())
+}
+
+#[test]
+fn migration_with_a_syntax_error_fails_naming_version_and_file() -> TestResult {
+    let err = replay_error("broken_v4")?;
+    assert!(
+        matches!(&err, Error::Migration { migration, applied: Some(3), .. } if migration == "V4__invites"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("V4__invites.sql"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn step_by_step_differs_from_all_at_once_when_a_migration_leaves_connection_state() -> TestResult {
+    // V2 leaves `legacy_alter_table` on for the rest of the connection; V3's rename then
+    // behaves differently all at once (one connection) than step by step (one each).
+    let m = Migrations::from_migrations([
+        refinery::Migration::unapplied(
+            "V1__tables",
+            "CREATE TABLE a(id INTEGER PRIMARY KEY); \
+             CREATE VIEW a_ids AS SELECT id FROM a;",
+        )?,
+        refinery::Migration::unapplied("V2__legacy", "PRAGMA legacy_alter_table = ON;")?,
+        refinery::Migration::unapplied("V3__rename", "ALTER TABLE a RENAME TO b;")?,
+    ])?;
+    let err = replay::check(&m).err().ok_or("passed")?;
+    let text = err.to_string();
+    assert!(
+        matches!(&err, Error::Replay { check, .. } if *check == "step by step must give the schema of all at once"),
+        "{text}"
+    );
+    assert!(text.contains("--- all at once\n+++ step by step"), "{text}");
+    Ok(())
+}
