@@ -56,6 +56,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "warm:       {:>8.2} ms  (template copied; mean of {rounds}, drop included)",
         ms(warm)
     );
+
+    builder.in_memory();
+    let started = Instant::now();
+    for _ in 0..rounds {
+        drop(builder.build()?);
+    }
+    let memory = started.elapsed() / rounds;
+    println!(
+        "in memory:  {:>8.2} ms  (Builder::in_memory: no file; mean of {rounds})",
+        ms(memory)
+    );
     println!("template:   {}", builder.fingerprint()?);
     Ok(())
 }

@@ -51,11 +51,13 @@ impl fmt::Debug for ConnectOptions {
 
 impl ConnectOptions {
     /// Read-write, never creating the file, and never SQLite's shared cache (the source of
-    /// "database table is locked (262)").
-    fn flags() -> OpenFlags {
+    /// "database table is locked (262)"). Names starting with `file:` are URIs: that is how
+    /// in-memory test databases are opened; test database paths are absolute.
+    pub(crate) fn flags() -> OpenFlags {
         OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_PRIVATE_CACHE
+            | OpenFlags::SQLITE_OPEN_URI
     }
 
     /// Applies the test settings to a freshly opened connection.

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::Connection;
@@ -53,8 +53,9 @@ pub enum Keep {
 /// migrated to the requested version (copied from the cached template).
 ///
 /// Like [`tempfile::TempDir`], it is a guard: dropping it removes the folder, unless the
-/// [`Keep`] policy says otherwise. Drop never panics and never fails; [`close`](Self::close)
-/// removes the files and reports errors, [`keep`](Self::keep) keeps them on purpose.
+/// [`Keep`] policy says otherwise. Drop never panics; when the folder cannot be removed it
+/// says so on stderr, naming it. [`close`](Self::close) removes the files and returns the
+/// error instead, [`keep`](Self::keep) keeps them on purpose.
 ///
 /// Close the connections and pools you opened before the `TestDb` drops: SQLite keeps its
 /// `-wal` and `-shm` files while a connection is open.
@@ -76,8 +77,17 @@ pub struct TestDb {
     migrations: Migrations,
     connect: Arc<ConnectOptions>,
     keep: Keep,
-    /// `None` once kept. Declared last: it is dropped after everything else.
-    dir: Option<TempDir>,
+    /// Declared last: it is dropped after everything else.
+    storage: Storage,
+}
+
+/// Where a test database lives.
+enum Storage {
+    /// A file in a folder of its own; `None` once kept or closed.
+    File(Option<TempDir>),
+    /// An in-memory database (SQLite's `memdb` VFS, shared by the connections of this
+    /// process that open its name), alive while this connection is open; `None` once closed.
+    Memory(Option<Mutex<Connection>>),
 }
 
 impl TestDb {
@@ -111,7 +121,7 @@ impl TestDb {
             migrations: migrations.clone(),
             connect: Arc::new(connect),
             keep: Keep::Never,
-            dir: Some(dir),
+            storage: Storage::File(Some(dir)),
         })
     }
 
@@ -139,7 +149,8 @@ impl TestDb {
         Builder::new(migrations)
     }
 
-    /// The database file.
+    /// The database file. For an [in-memory](Builder::in_memory) database: its name, a
+    /// `file:` URI that opens it from this process (with `SQLITE_OPEN_URI`).
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -427,14 +438,25 @@ impl TestDb {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn keep(mut self) -> PathBuf {
-        if let Some(dir) = self.dir.take() {
-            let _ = dir.keep();
+        match &mut self.storage {
+            Storage::File(dir) => {
+                if let Some(dir) = dir.take() {
+                    let _ = dir.keep();
+                }
+                std::mem::take(&mut self.path)
+            }
+            Storage::Memory(conn) => match conn.take().map(Mutex::into_inner) {
+                Some(Ok(conn)) => save(&conn).unwrap_or_else(|e| {
+                    eprintln!("sqlite-testdb: could not keep {}: {e}", self.path.display());
+                    PathBuf::new()
+                }),
+                _ => PathBuf::new(),
+            },
         }
-        std::mem::take(&mut self.path)
     }
 
-    /// Removes the database's folder now and reports what went wrong, unlike drop, which is
-    /// silent. Ignores the [`Keep`] policy.
+    /// Removes the database's folder now (closes an in-memory database) and reports what
+    /// went wrong, where drop can only print it. Ignores the [`Keep`] policy.
     ///
     /// # Errors
     ///
@@ -451,13 +473,21 @@ impl TestDb {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn close(mut self) -> Result<()> {
-        match self.dir.take() {
-            Some(dir) => {
-                let folder = dir.path().to_path_buf();
-                dir.close()
-                    .map_err(|e| Error::io("remove test database folder", folder, e))
-            }
-            None => Ok(()),
+        match &mut self.storage {
+            Storage::File(dir) => match dir.take() {
+                Some(dir) => {
+                    let folder = dir.path().to_path_buf();
+                    dir.close()
+                        .map_err(|e| Error::io("remove test database folder", folder, e))
+                }
+                None => Ok(()),
+            },
+            Storage::Memory(conn) => match conn.take().map(Mutex::into_inner) {
+                Some(Ok(conn)) => conn
+                    .close()
+                    .map_err(|(_, e)| Error::sqlite("close", &self.path, e)),
+                _ => Ok(()),
+            },
         }
     }
 }
@@ -473,20 +503,61 @@ impl fmt::Debug for TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some(dir) = self.dir.take() else {
-            return;
-        };
         let reason = match self.keep {
             Keep::Always => "keep policy: always",
             Keep::OnFailure if std::thread::panicking() => "test panicked",
-            _ => return drop(dir),
+            _ => return self.remove(),
         };
-        let _ = dir.keep();
-        let path = self.path.display();
+        let path = match &mut self.storage {
+            Storage::File(dir) => match dir.take() {
+                Some(dir) => {
+                    let _ = dir.keep();
+                    self.path.clone()
+                }
+                None => return,
+            },
+            Storage::Memory(conn) => match conn.take().map(Mutex::into_inner) {
+                Some(Ok(conn)) => match save(&conn) {
+                    Ok(path) => path,
+                    Err(e) => {
+                        eprintln!("sqlite-testdb: could not keep {}: {e}", self.path.display());
+                        return;
+                    }
+                },
+                _ => return,
+            },
+        };
+        let path = path.display();
         eprintln!(
             "sqlite-testdb: kept database at {path} ({reason}); open it with: sqlite3 '{path}'"
         );
     }
+}
+
+impl TestDb {
+    /// Drop's removal: silent unless it fails.
+    fn remove(&mut self) {
+        if let Storage::File(dir) = &mut self.storage
+            && let Some(dir) = dir.take()
+        {
+            let folder = dir.path().to_path_buf();
+            if let Err(e) = dir.close() {
+                eprintln!(
+                    "sqlite-testdb: could not remove test database folder {}: {e}",
+                    folder.display()
+                );
+            }
+        }
+    }
+}
+
+/// Writes an in-memory database to a file in a new temp folder that is kept.
+fn save(conn: &Connection) -> Result<PathBuf> {
+    let (dir, path) = new_database_folder(&std::env::temp_dir())?;
+    conn.backup(rusqlite::MAIN_DB, &path, None)
+        .map_err(|e| Error::sqlite("write in-memory database to", &path, e))?;
+    let _ = dir.keep();
+    Ok(path)
 }
 
 /// Settings for a [`TestDb`]: the version, seed data, keep policy, cache folder and
@@ -515,6 +586,7 @@ pub struct Builder<'m> {
     seeds: Vec<Seed>,
     keep: Option<Keep>,
     cache_dir: Option<PathBuf>,
+    in_memory: bool,
     connect: ConnectOptions,
 }
 
@@ -532,6 +604,7 @@ impl<'m> Builder<'m> {
             seeds: Vec::new(),
             keep: None,
             cache_dir: None,
+            in_memory: false,
             connect: ConnectOptions::default(),
         }
     }
@@ -567,6 +640,29 @@ impl<'m> Builder<'m> {
     /// (`sqlite-testdb/` in the cargo target folder).
     pub fn cache_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
         self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Makes databases in memory instead of in files: the template is copied into a private
+    /// in-memory database (SQLite's `memdb` VFS), which [`TestDb::connect`] and
+    /// [`TestDb::pool`] open by name, from this process only. No file, no folder: the fastest
+    /// way to a migrated database, for tests that need no file.
+    ///
+    /// [`TestDb::path`] is then the database's `file:` URI. A failed test's in-memory
+    /// database is written to a file, which is kept and printed as usual.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// let db = sqlite_testdb::TestDb::builder(&m).in_memory().build()?;
+    /// db.connect()?.execute("INSERT INTO users DEFAULT VALUES", [])?;
+    /// let n: i64 = db.pool()?.get()?.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+    /// assert_eq!(n, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn in_memory(&mut self) -> &mut Self {
+        self.in_memory = true;
         self
     }
 
@@ -649,15 +745,28 @@ impl<'m> Builder<'m> {
         let request = self.request(&seeds)?;
         let template = template::obtain(&request)?;
 
-        let (dir, path) = new_database_folder(parent.as_ref())?;
-        copy_template(&request, template, &path)?;
+        let (path, storage) = if self.in_memory {
+            let name = format!(
+                "file:/sqlite-testdb-{}.sqlite?vfs=memdb",
+                Uuid::now_v7().simple()
+            );
+            let keeper = template::open_in_memory(&request, template, &name)?;
+            (
+                PathBuf::from(name),
+                Storage::Memory(Some(Mutex::new(keeper))),
+            )
+        } else {
+            let (dir, path) = new_database_folder(parent.as_ref())?;
+            copy_template(&request, template, &path)?;
+            (path, Storage::File(Some(dir)))
+        };
 
         Ok(TestDb {
             path,
             migrations: self.migrations.clone(),
             connect: Arc::new(self.connect.clone()),
             keep,
-            dir: Some(dir),
+            storage,
         })
     }
 

@@ -77,6 +77,61 @@ impl Template {
     }
 }
 
+/// Opens the in-memory database `name` (a `memdb` VFS URI) and copies the template into it.
+/// The template's pages are read from disk once per process and kept in memory.
+pub(crate) fn open_in_memory(
+    request: &Request<'_>,
+    template: Template,
+    name: &str,
+) -> Result<Connection> {
+    let source = match memory_source(&template) {
+        Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+            forget(&template);
+            memory_source(&obtain(request)?)?
+        }
+        other => other?,
+    };
+    let sqlite = |e| Error::sqlite("copy template into in-memory database", name, e);
+    let mut conn = Connection::open_with_flags(
+        name,
+        ConnectOptions::flags() | OpenFlags::SQLITE_OPEN_CREATE,
+    )
+    .map_err(sqlite)?;
+    let source = source.lock().unwrap_or_else(PoisonError::into_inner);
+    rusqlite::backup::Backup::new(&source, &mut conn)
+        .and_then(|b| b.run_to_completion(i32::MAX, std::time::Duration::ZERO, None))
+        .map_err(sqlite)?;
+    drop(source);
+    Ok(conn)
+}
+
+/// A private, read-only in-memory copy of a template, per process.
+fn memory_source(template: &Template) -> Result<Arc<Mutex<Connection>>> {
+    static SOURCES: OnceLock<Mutex<HashMap<PathBuf, Arc<Mutex<Connection>>>>> = OnceLock::new();
+    let mut sources = SOURCES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(source) = sources.get(&template.path) {
+        return Ok(source.clone());
+    }
+    let mut bytes =
+        fs::read(&template.path).map_err(|e| Error::io("read template", &template.path, e))?;
+    // The template is in WAL mode (header bytes 18 and 19 are 2), which an in-memory database
+    // cannot be: mark the copy as a rollback-journal database (1).
+    if let Some(header) = bytes.get_mut(18..20) {
+        header.copy_from_slice(&[1, 1]);
+    }
+    let len = bytes.len();
+    let sqlite = |e| Error::sqlite("load template into memory", &template.path, e);
+    let mut conn = Connection::open_in_memory().map_err(sqlite)?;
+    conn.deserialize_read_exact(rusqlite::MAIN_DB, &bytes[..], len, true)
+        .map_err(sqlite)?;
+    let source = Arc::new(Mutex::new(conn));
+    sources.insert(template.path.clone(), source.clone());
+    Ok(source)
+}
+
 /// Where one template's files live.
 struct Paths {
     dir: PathBuf,

@@ -1,0 +1,136 @@
+//! The in-memory mode: the template copied into a private in-memory database, with
+//! connections, pools and migration testing working as on files.
+
+mod common;
+
+use common::{EXAMPLE_TABLES, example_migrations, run_child, tables};
+use sqlite_testdb::TestDb;
+
+type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+const CHILD: &str = "SQLITE_TESTDB_TEST_CHILD";
+
+#[test]
+fn in_memory_database_is_migrated_and_has_no_file() -> TestResult {
+    let m = example_migrations()?;
+    let db = TestDb::builder(&m).in_memory().build()?;
+    let name = db.path().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with("file:/sqlite-testdb-") && name.ends_with("?vfs=memdb"),
+        "{name}"
+    );
+    assert!(!db.path().exists());
+    assert_eq!(db.version()?, Some(7));
+    assert_eq!(tables(&db.connect()?)?, EXAMPLE_TABLES);
+    let (fk, check): (i64, String) = db.connect()?.query_row(
+        "SELECT (SELECT foreign_keys FROM pragma_foreign_keys), \
+                (SELECT integrity_check FROM pragma_integrity_check)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    assert_eq!((fk, check.as_str()), (1, "ok"));
+    Ok(())
+}
+
+#[test]
+fn connections_and_pool_of_one_in_memory_database_share_it() -> TestResult {
+    let m = example_migrations()?;
+    let db = TestDb::builder(&m).in_memory().build()?;
+    let other = TestDb::builder(&m).in_memory().build()?;
+    let writer = db.connect()?;
+    writer.execute("INSERT INTO users(email) VALUES ('mem@example.com')", [])?;
+    let pool = db.pool()?;
+    let seen: i64 = pool
+        .get()?
+        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+    let elsewhere: i64 = other
+        .connect()?
+        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+    assert_eq!((seen, elsewhere), (1, 0));
+    Ok(())
+}
+
+#[test]
+fn migration_testing_works_in_memory() -> TestResult {
+    let m = example_migrations()?;
+    let db = TestDb::builder(&m)
+        .in_memory()
+        .version(3)
+        .seed_sql("INSERT INTO users(email) VALUES ('seed@example.com')")
+        .build()?;
+    let at_three = db.snapshot()?;
+    db.migrate_to(7)?;
+    assert_eq!(db.version()?, Some(7));
+    db.rollback_to(5)?;
+    assert_eq!(db.version()?, Some(5));
+    db.restore(&at_three)?;
+    assert_eq!(db.version()?, Some(3));
+    db.schema()?
+        .require_tables(&["users", "clients", "client_secret_versions"])?;
+    let seeded: i64 = db
+        .connect()?
+        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+    assert_eq!(seeded, 1);
+    Ok(())
+}
+
+#[test]
+fn keep_writes_an_in_memory_database_to_a_file() -> TestResult {
+    let db = TestDb::builder(&example_migrations()?)
+        .in_memory()
+        .build()?;
+    db.connect()?
+        .execute("INSERT INTO users(email) VALUES ('kept@example.com')", [])?;
+    let path = db.keep();
+    let email: String =
+        rusqlite::Connection::open(&path)?
+            .query_row("SELECT email FROM users", [], |r| r.get(0))?;
+    assert_eq!(email, "kept@example.com");
+    if let Some(folder) = path.parent() {
+        std::fs::remove_dir_all(folder)?;
+    }
+    Ok(())
+}
+
+/// Child of `a_panicking_test_keeps_its_in_memory_database_as_a_file`.
+#[test]
+#[ignore = "run as a child process by the in-memory keep-on-failure test"]
+fn child_panics_with_an_in_memory_database() {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    let m = example_migrations().unwrap_or_else(|e| panic!("{e}"));
+    let db = TestDb::builder(&m)
+        .in_memory()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    db.connect()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .execute(
+            "INSERT INTO users(email) VALUES ('evidence@example.com')",
+            [],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    panic!("the test failed on purpose");
+}
+
+#[test]
+fn a_panicking_test_keeps_its_in_memory_database_as_a_file() -> TestResult {
+    let out = run_child("child_panics_with_an_in_memory_database", &[(CHILD, "1")])?;
+    assert!(!out.status.success(), "the child test must fail");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let path = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("sqlite-testdb: kept database at "))
+        .and_then(|rest| rest.split(" (test panicked)").next())
+        .map(std::path::PathBuf::from)
+        .ok_or_else(|| format!("no kept database line:\n{stderr}"))?;
+    let email: String =
+        rusqlite::Connection::open(&path)?
+            .query_row("SELECT email FROM users", [], |r| r.get(0))?;
+    assert_eq!(email, "evidence@example.com");
+    if let Some(folder) = path.parent() {
+        std::fs::remove_dir_all(folder)?;
+    }
+    Ok(())
+}
