@@ -238,6 +238,15 @@ pub enum Error {
         present: Vec<String>,
     },
 
+    /// The template cache folder cannot be trusted: another user could plant templates in it.
+    #[error("template cache folder {path:?} is not trusted: {reason}; use a folder of your own")]
+    UntrustedCacheDir {
+        /// The folder.
+        path: PathBuf,
+        /// Why, e.g. `everyone can write to it (mode 777)`.
+        reason: String,
+    },
+
     /// A connection pool could not be created.
     #[error("failed to create a connection pool for {path:?}")]
     Pool {

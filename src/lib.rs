@@ -97,6 +97,7 @@
 
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod cache;
 mod connect;
 mod db;
 mod env;

@@ -27,7 +27,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::connect::ConnectOptions;
 use crate::fingerprint::{self, Fingerprint};
-use crate::{Error, Migrations, Result, Version, env};
+use crate::{Error, Migrations, Result, Version, cache};
 
 /// `PRAGMA page_size` of every template (SQLite's default).
 pub(crate) const PAGE_SIZE: u32 = 4096;
@@ -63,9 +63,20 @@ impl Request<'_> {
 #[derive(Clone, Debug)]
 pub(crate) struct Template {
     path: PathBuf,
+    /// A shared lock on the template while this process may copy it, so that no other
+    /// process removes it as unused.
+    _in_use: Option<Arc<File>>,
 }
 
 impl Template {
+    fn in_use(path: PathBuf) -> Self {
+        let in_use = cache::mark_in_use(&path).map(Arc::new);
+        Template {
+            path,
+            _in_use: in_use,
+        }
+    }
+
     /// The template file.
     pub(crate) fn path(&self) -> &Path {
         &self.path
@@ -159,13 +170,7 @@ impl Paths {
 /// A migration or seed that fails, or a cache folder that cannot be written.
 pub(crate) fn obtain(request: &Request<'_>) -> Result<Template> {
     let fingerprint = request.fingerprint()?;
-    let dir = match request.cache_dir {
-        Some(dir) => {
-            create_private_dir(dir)?;
-            dir.to_path_buf()
-        }
-        None => default_cache_dir()?,
-    };
+    let dir = cache::dir(request.cache_dir)?;
     let paths = Paths::new(dir, fingerprint);
 
     // Threads of this process wait for one build; then every thread reuses the result.
@@ -206,10 +211,11 @@ fn build_under_lock(
     paths: &Paths,
     fingerprint: Fingerprint,
 ) -> Result<Template> {
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let lock = options
         .open(&paths.lock)
         .map_err(|e| Error::io("create lock file", &paths.lock, e))?;
     lock.lock().map_err(|e| Error::io("lock", &paths.lock, e))?;
@@ -248,9 +254,12 @@ fn check(paths: &Paths, fingerprint: Fingerprint) -> Result<Option<Template>> {
     if bytes.len() as u64 != record.size || fingerprint::content_digest(&bytes) != record.content {
         return Ok(None);
     }
-    Ok(Some(Template {
-        path: paths.template.clone(),
-    }))
+    // Only this user can write to the folder, but a file someone else placed is not trusted.
+    if !fs::metadata(&paths.template).is_ok_and(|m| cache::owned_by_me(&m)) {
+        return Ok(None);
+    }
+    cache::touch(&paths.record);
+    Ok(Some(Template::in_use(paths.template.clone())))
 }
 
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
@@ -306,9 +315,9 @@ fn build(request: &Request<'_>, paths: &Paths, fingerprint: Fingerprint) -> Resu
     let _ = File::open(&paths.dir).and_then(|d| d.sync_all());
 
     log_build(paths, request, fingerprint, started);
-    Ok(Template {
-        path: paths.template.clone(),
-    })
+    let template = Template::in_use(paths.template.clone());
+    cache::remove_unused(&paths.dir, &fingerprint.to_string());
+    Ok(template)
 }
 
 /// Creates `db` and brings it to the requested version: WAL mode, `synchronous=OFF` (a lost
@@ -427,89 +436,6 @@ impl std::fmt::Display for Record {
         writeln!(f, "size {}", self.size)?;
         writeln!(f, "content-sha1-uuid5 {}", self.content)
     }
-}
-
-/// The cache folder: `SQLITE_TESTDB_CACHE_DIR`, else `sqlite-testdb/` in the cargo target
-/// folder of the running test binary, else a private per-user folder in the temp folder.
-/// Resolved once per process.
-pub(crate) fn default_cache_dir() -> Result<PathBuf> {
-    static DIR: OnceLock<std::result::Result<PathBuf, (PathBuf, io::ErrorKind, String)>> =
-        OnceLock::new();
-    DIR.get_or_init(|| {
-        let candidates: Vec<PathBuf> = match env::cache_dir() {
-            Some(dir) => vec![dir],
-            None => target_dir()
-                .map(|t| t.join("sqlite-testdb"))
-                .into_iter()
-                .chain([user_temp_dir()])
-                .collect(),
-        };
-        let mut last = None;
-        for dir in candidates {
-            match create_private_dir(&dir) {
-                Ok(()) => return Ok(dir),
-                Err(Error::Io { path, source, .. }) => {
-                    last = Some((path, source.kind(), source.to_string()));
-                }
-                Err(other) => last = Some((dir, io::ErrorKind::Other, other.to_string())),
-            }
-        }
-        Err(last.unwrap_or_else(|| {
-            (
-                PathBuf::new(),
-                io::ErrorKind::NotFound,
-                "no cache folder".into(),
-            )
-        }))
-    })
-    .clone()
-    .map_err(|(path, kind, message)| {
-        Error::io(
-            "create template cache folder",
-            path,
-            io::Error::new(kind, message),
-        )
-    })
-}
-
-/// The cargo target folder the running binary was built in: the nearest ancestor of the
-/// executable that holds cargo's `CACHEDIR.TAG`.
-fn target_dir() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    exe.ancestors()
-        .skip(1)
-        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
-        .map(Path::to_path_buf)
-}
-
-/// `<temp>/sqlite-testdb-<user>`: private to the user, so other users cannot plant templates.
-fn user_temp_dir() -> PathBuf {
-    let user = user_id().unwrap_or_else(|| "user".to_owned());
-    std::env::temp_dir().join(format!("sqlite-testdb-{user}"))
-}
-
-#[cfg(unix)]
-fn user_id() -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
-    // The owner of a file this process creates is this process's user.
-    let probe = tempfile::tempfile().ok()?;
-    Some(probe.metadata().ok()?.uid().to_string())
-}
-
-#[cfg(not(unix))]
-fn user_id() -> Option<String> {
-    std::env::var("USERNAME").ok()
-}
-
-/// Creates `dir` (and its parents); the folder itself is user-only where the OS allows.
-fn create_private_dir(dir: &Path) -> Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(dir)
-        .map_err(|e| Error::io("create template cache folder", dir, e))
 }
 
 #[cfg(test)]
