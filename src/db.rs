@@ -112,13 +112,13 @@ impl TestDb {
     }
 
     /// A database with no migration applied, not from a template: where replay checks start.
-    pub(crate) fn empty(migrations: &Migrations) -> Result<Self> {
+    pub(crate) fn empty(builder: &Builder<'_>) -> Result<Self> {
         let (dir, path) = new_database_folder(&std::env::temp_dir())?;
-        let connect = ConnectOptions::default();
+        let connect = builder.connect.clone();
         drop(connect.open(&path, true)?);
         Ok(TestDb {
             path,
-            migrations: migrations.clone(),
+            migrations: builder.migrations.clone(),
             connect: Arc::new(connect),
             keep: Keep::Never,
             storage: Storage::File(Some(dir)),
@@ -711,6 +711,11 @@ impl<'m> Builder<'m> {
     {
         self.connect.hook = Some(Arc::new(hook));
         self
+    }
+
+    /// The migrations these settings are for.
+    pub fn migrations(&self) -> &Migrations {
+        self.migrations
     }
 
     /// The fingerprint of the template these settings use.

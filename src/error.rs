@@ -48,6 +48,15 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// A folder of a diesel-layout migration set that is not a migration.
+    #[error("{path:?} is not a diesel migration folder: {reason}")]
+    BadDieselMigration {
+        /// The folder.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
     /// A Rust (`.rs`) migration in a folder: it can only run when embedded into a binary.
     #[error(
         "{path:?} is a Rust migration, which can only run embedded: use \

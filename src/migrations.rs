@@ -1,6 +1,7 @@
 //! A set of refinery migrations, with the down scripts that sit beside them.
 
 use std::fmt;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -44,7 +45,17 @@ pub struct Migrations {
 struct Inner {
     origin: String,
     dir: Option<PathBuf>,
+    layout: Layout,
     entries: Vec<Entry>,
+}
+
+/// How a folder of migrations is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// refinery's: `V{n}__{name}.sql`, with `V{n}__{name}.down.sql` beside it.
+    Refinery,
+    /// diesel's: `<timestamp>_<name>/up.sql` and `down.sql`.
+    Diesel,
 }
 
 struct Entry {
@@ -87,6 +98,10 @@ impl DownScript {
 impl Migrations {
     /// Loads the refinery SQL migrations in `dir` (and its sub-folders, as refinery does),
     /// with the down scripts beside them.
+    ///
+    /// A folder in diesel's layout, one sub-folder per migration
+    /// (`2024-01-15-120000_create_users/up.sql` and `down.sql`), is read too: its folders
+    /// become versions 1, 2, 3, … in the order of their names.
     ///
     /// Files are found and parsed by refinery's own loader. Where refinery would skip a file
     /// with a log warning, this is an error: a `.sql` file whose name does not match
@@ -136,6 +151,9 @@ impl Migrations {
                     source: e,
                 })?
                 .collect();
+        if ups.is_empty() && is_diesel_layout(&canonical) {
+            return Self::from_diesel_dir(canonical);
+        }
 
         let mut entries = Vec::with_capacity(ups.len());
         for path in &ups {
@@ -188,6 +206,61 @@ impl Migrations {
         Self::assemble(
             canonical.display().to_string(),
             Some(canonical.clone()),
+            Layout::Refinery,
+            entries,
+        )
+    }
+
+    /// Diesel's layout: one folder per migration, `<timestamp>_<name>/up.sql` and
+    /// `down.sql`. Folders are versions 1, 2, 3, … in the order of their names.
+    fn from_diesel_dir(dir: PathBuf) -> Result<Self> {
+        let listing =
+            fs::read_dir(&dir).map_err(|e| Error::io("read migrations folder", &dir, e))?;
+        let mut folders: Vec<PathBuf> = listing
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .map(|e| e.path())
+            .collect();
+        folders.sort();
+        let mut entries = Vec::with_capacity(folders.len());
+        for (index, folder) in folders.into_iter().enumerate() {
+            let folder_name = folder
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let name = diesel_name(&folder_name).ok_or_else(|| Error::BadDieselMigration {
+                path: folder.clone(),
+                reason: "its name is not <timestamp>_<name>",
+            })?;
+            let up = folder.join("up.sql");
+            if !up.is_file() {
+                return Err(Error::BadDieselMigration {
+                    path: folder.clone(),
+                    reason: "it has no up.sql",
+                });
+            }
+            let version = Version::try_from(index + 1).unwrap_or(Version::MAX);
+            let migration = Migration::unapplied(&format!("V{version}__{name}"), &read(&up)?)
+                .map_err(|_| Error::BadDieselMigration {
+                    path: folder.clone(),
+                    reason: "its name is not <timestamp>_<name>",
+                })?;
+            let down = folder.join("down.sql");
+            let down = if down.is_file() {
+                Some(DownScript {
+                    sql: read(&down)?,
+                    path: Some(down),
+                })
+            } else {
+                None
+            };
+            entries.push((migration, Some(up), down));
+        }
+        Self::assemble(
+            dir.display().to_string(),
+            Some(dir),
+            Layout::Diesel,
             entries,
         )
     }
@@ -221,7 +294,12 @@ impl Migrations {
             .iter()
             .map(|m| (m.clone(), None, None))
             .collect();
-        Self::assemble("refinery runner".to_owned(), None, entries)
+        Self::assemble(
+            "refinery runner".to_owned(),
+            None,
+            Layout::Refinery,
+            entries,
+        )
     }
 
     /// Takes migrations built in code, in any order.
@@ -244,12 +322,18 @@ impl Migrations {
     /// ```
     pub fn from_migrations(migrations: impl IntoIterator<Item = Migration>) -> Result<Self> {
         let entries = migrations.into_iter().map(|m| (m, None, None)).collect();
-        Self::assemble("migrations given in code".to_owned(), None, entries)
+        Self::assemble(
+            "migrations given in code".to_owned(),
+            None,
+            Layout::Refinery,
+            entries,
+        )
     }
 
     fn assemble(
         origin: String,
         dir: Option<PathBuf>,
+        layout: Layout,
         mut raw: Vec<(Migration, Option<PathBuf>, Option<DownScript>)>,
     ) -> Result<Self> {
         if raw.is_empty() {
@@ -282,6 +366,7 @@ impl Migrations {
             inner: Arc::new(Inner {
                 origin,
                 dir,
+                layout,
                 entries,
             }),
         })
@@ -338,7 +423,10 @@ impl Migrations {
     /// Where the down script of a migration loaded from a file is, or would be.
     pub(crate) fn expected_down_path(&self, version: Version) -> Option<PathBuf> {
         let up = self.file(version)?;
-        Some(up.with_file_name(format!("{}{DOWN_SUFFIX}", file_stem(up))))
+        Some(match self.inner.layout {
+            Layout::Refinery => up.with_file_name(format!("{}{DOWN_SUFFIX}", file_stem(up))),
+            Layout::Diesel => up.with_file_name("down.sql"),
+        })
     }
 
     fn entry(&self, version: Version) -> Option<&Entry> {
@@ -415,6 +503,22 @@ impl<'a> IntoIterator for &'a Migrations {
     fn into_iter(self) -> Self::IntoIter {
         Box::new(self.iter())
     }
+}
+
+/// Whether `dir` is in diesel's layout: sub-folders holding `up.sql`.
+fn is_diesel_layout(dir: &Path) -> bool {
+    fs::read_dir(dir)
+        .is_ok_and(|entries| entries.flatten().any(|e| e.path().join("up.sql").is_file()))
+}
+
+/// The name part of a diesel migration folder, `2024-01-15-120000_create_users` →
+/// `create_users`.
+fn diesel_name(folder: &str) -> Option<&str> {
+    let stamp = folder.find(|c: char| !(c.is_ascii_digit() || c == '-'))?;
+    let name = folder[stamp..].strip_prefix('_')?;
+    let valid =
+        stamp > 0 && !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+    valid.then_some(name)
 }
 
 fn describe(migration: &Migration, file: Option<&Path>) -> String {

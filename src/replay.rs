@@ -8,7 +8,7 @@ use refinery::Migration;
 use rusqlite::Connection;
 
 use crate::db::run_migrations;
-use crate::{Error, Migrations, Result, TestDb, Version};
+use crate::{Builder, Error, Migrations, Result, TestDb, Version};
 
 /// What [`check`] found for one migration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,7 +147,36 @@ impl fmt::Display for ReplayReport {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn check(migrations: &Migrations) -> Result<ReplayReport> {
-    let db = TestDb::empty(migrations)?;
+    check_with(&TestDb::builder(migrations))
+}
+
+/// [`check`] with the connection settings of `builder`: its
+/// [`on_connect`](crate::Builder::on_connect) hook (for migrations that need a function or
+/// an extension) and busy timeout. Its version, seeds and cache folder play no part.
+///
+/// # Errors
+///
+/// See [`check`].
+///
+/// # Examples
+///
+/// ```
+/// use rusqlite::functions::FunctionFlags;
+/// use sqlite_testdb::{Migrations, TestDb, replay};
+///
+/// let m = Migrations::from_migrations([refinery::Migration::unapplied(
+///     "V1__answers",
+///     "CREATE TABLE answers(n INTEGER DEFAULT (answer()));",
+/// )?])?;
+/// let report = replay::check_with(TestDb::builder(&m).on_connect(|conn| {
+///     conn.create_scalar_function("answer", 0, FunctionFlags::SQLITE_DETERMINISTIC, |_| Ok(42))
+/// }))?;
+/// assert_eq!(report.steps().len(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn check_with(builder: &Builder<'_>) -> Result<ReplayReport> {
+    let migrations = builder.migrations();
+    let db = TestDb::empty(builder)?;
     let mut before = db.schema()?;
     let mut previous: Option<Version> = None;
     let mut steps = Vec::with_capacity(migrations.len());
@@ -207,7 +236,7 @@ pub fn check(migrations: &Migrations) -> Result<ReplayReport> {
         return Ok(ReplayReport { steps });
     };
     let stepwise = before;
-    let at_once = TestDb::empty(migrations)?;
+    let at_once = TestDb::empty(builder)?;
     let mut conn = at_once.connect()?;
     run_migrations(&mut conn, migrations, last.version(), at_once.path())?;
     drop(conn);

@@ -234,3 +234,109 @@ fn version_gaps_are_allowed_as_refinery_allows_them() -> TestResult {
     assert_eq!(db.version()?, Some(10));
     Ok(())
 }
+
+/// A copy of the example migrations in diesel's layout.
+fn diesel_copy() -> Result<tempfile::TempDir, Box<dyn std::error::Error>> {
+    let m = example_migrations()?;
+    let dir = tempfile::tempdir()?;
+    for migration in m.iter() {
+        let folder = dir.path().join(format!(
+            "2024-01-{:02}-120000_{}",
+            migration.version(),
+            migration.name()
+        ));
+        fs::create_dir(&folder)?;
+        fs::write(folder.join("up.sql"), migration.sql().unwrap_or_default())?;
+        let down = m.down_script(migration.version()).ok_or("no down script")?;
+        fs::write(folder.join("down.sql"), down.sql())?;
+    }
+    Ok(dir)
+}
+
+#[test]
+fn diesel_layout_folders_become_versions_in_order() -> TestResult {
+    let dir = diesel_copy()?;
+    let diesel = Migrations::from_dir(dir.path())?;
+    let refinery = example_migrations()?;
+    assert_eq!(
+        diesel.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        refinery.iter().map(ToString::to_string).collect::<Vec<_>>()
+    );
+    let up = diesel.file(3).ok_or("no file")?;
+    assert!(
+        up.ends_with("2024-01-03-120000_client_secret_versions/up.sql"),
+        "{up:?}"
+    );
+    let down = diesel
+        .down_script(3)
+        .and_then(|d| d.path())
+        .ok_or("no down")?;
+    assert!(down.ends_with("2024-01-03-120000_client_secret_versions/down.sql"));
+    // Same SQL, same names and versions: the same template.
+    assert_eq!(
+        TestDb::builder(&diesel).fingerprint()?,
+        TestDb::builder(&refinery).fingerprint()?
+    );
+    let report = sqlite_testdb::replay::check(&diesel)?;
+    assert_eq!(report.steps().len(), 7);
+    Ok(())
+}
+
+#[test]
+fn diesel_down_script_of_only_comments_is_irreversible() -> TestResult {
+    let dir = folder(&[
+        (
+            "2024-01-01-000000_users/up.sql",
+            "CREATE TABLE users(id INTEGER PRIMARY KEY);",
+        ),
+        ("2024-01-01-000000_users/down.sql", "DROP TABLE users;"),
+        (
+            "2024-02-01-000000_purge/up.sql",
+            "-- Your SQL goes here\nDELETE FROM users;",
+        ),
+        (
+            "2024-02-01-000000_purge/down.sql",
+            "-- This file should undo anything in `up.sql`\n",
+        ),
+    ])?;
+    let m = Migrations::from_dir(dir.path())?;
+    assert_eq!(m.versions().collect::<Vec<_>>(), [1, 2]);
+    assert!(m.down_script(2).is_some_and(|d| d.is_irreversible()));
+    let db = TestDb::new(&m)?;
+    let err = db.rollback_to(1).err();
+    assert!(
+        matches!(&err, Some(Error::MissingDownScript { migration, irreversible: true, expected: Some(p) })
+            if migration == "V2__purge" && p.ends_with("2024-02-01-000000_purge/down.sql")),
+        "{err:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn diesel_folder_with_a_bad_name_or_no_up_sql_is_an_error_naming_it() -> TestResult {
+    let dir = folder(&[
+        (
+            "2024-01-01-000000_users/up.sql",
+            "CREATE TABLE users(id INTEGER PRIMARY KEY);",
+        ),
+        ("notes/readme.txt", "not a migration"),
+    ])?;
+    let err = Migrations::from_dir(dir.path()).err();
+    assert!(
+        matches!(&err, Some(Error::BadDieselMigration { path, .. }) if path.ends_with("notes")),
+        "{err:?}"
+    );
+    let dir = folder(&[
+        (
+            "2024-01-01-000000_users/up.sql",
+            "CREATE TABLE users(id INTEGER PRIMARY KEY);",
+        ),
+        ("2024-01-02-000000_posts/down.sql", "DROP TABLE posts;"),
+    ])?;
+    let err = Migrations::from_dir(dir.path()).err();
+    assert!(
+        matches!(&err, Some(Error::BadDieselMigration { path, reason: "it has no up.sql" }) if path.ends_with("2024-01-02-000000_posts")),
+        "{err:?}"
+    );
+    Ok(())
+}
