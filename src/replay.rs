@@ -10,6 +10,18 @@ use rusqlite::Connection;
 use crate::db::run_migrations;
 use crate::{Builder, Error, Migrations, Result, TestDb, Version};
 
+/// How far [`check_with_progress`] has come.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Progress<'a> {
+    /// Migrations checked so far.
+    pub done: usize,
+    /// Migrations in the set.
+    pub total: usize,
+    /// The migration just checked.
+    pub step: &'a StepReport,
+}
+
 /// What [`check`] found for one migration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepReport {
@@ -175,6 +187,31 @@ pub fn check(migrations: &Migrations) -> Result<ReplayReport> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn check_with(builder: &Builder<'_>) -> Result<ReplayReport> {
+    check_with_progress(builder, |_| {})
+}
+
+/// [`check_with`], calling `progress` after each migration is checked: for a progress line
+/// on long migration sets.
+///
+/// # Errors
+///
+/// See [`check`].
+///
+/// # Examples
+///
+/// ```
+/// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+/// use sqlite_testdb::{TestDb, replay};
+///
+/// let mut seen = Vec::new();
+/// replay::check_with_progress(&TestDb::builder(&m), |p| seen.push((p.done, p.total)))?;
+/// assert_eq!(seen, [(1, 1)]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn check_with_progress(
+    builder: &Builder<'_>,
+    mut progress: impl FnMut(Progress<'_>),
+) -> Result<ReplayReport> {
     let migrations = builder.migrations();
     let db = TestDb::empty(builder)?;
     let mut before = db.schema()?;
@@ -222,12 +259,18 @@ pub fn check_with(builder: &Builder<'_>) -> Result<ReplayReport> {
                 Down::Reverses
             }
         };
-        steps.push(StepReport {
+        let step = StepReport {
             migration: migration.to_string(),
             version,
             file: migrations.file(version).map(ToOwned::to_owned),
             down,
+        };
+        progress(Progress {
+            done: steps.len() + 1,
+            total: migrations.len(),
+            step: &step,
         });
+        steps.push(step);
         before = after;
         previous = Some(version);
     }
