@@ -198,6 +198,21 @@ pub enum Error {
         detail: String,
     },
 
+    /// The migrations (or seeds) left rows that violate a foreign key: a template with them
+    /// is never handed out. `replay::check` names the migration.
+    #[error(
+        "foreign key violations in {path:?} at V{version} (run replay::check to find the migration): {}",
+        violations.join("; ")
+    )]
+    ForeignKeyViolations {
+        /// The template being built.
+        path: PathBuf,
+        /// The version it was built to.
+        version: Version,
+        /// One line per violating row, naming its table.
+        violations: Vec<String>,
+    },
+
     /// Seed SQL failed while building a template.
     #[error("seed SQL #{index} failed on {path:?}")]
     Seed {

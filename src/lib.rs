@@ -105,6 +105,7 @@ mod error;
 mod fingerprint;
 #[cfg(feature = "rstest")]
 mod fixture;
+mod integrity;
 mod migrations;
 pub mod replay;
 mod schema;

@@ -5,9 +5,9 @@ use std::fmt;
 use std::path::PathBuf;
 
 use refinery::Migration;
-use rusqlite::Connection;
 
 use crate::db::run_migrations;
+use crate::integrity::{foreign_key_problems, integrity_problems};
 use crate::{Builder, Error, Migrations, Result, TestDb, Version};
 
 /// How far [`check_with_progress`] has come.
@@ -312,12 +312,8 @@ pub fn check_with_progress(
 /// `PRAGMA integrity_check` and `PRAGMA foreign_key_check` after `migration`.
 fn check_clean(db: &TestDb, migrations: &Migrations, migration: &Migration) -> Result<()> {
     let conn = db.connect()?;
-    let sqlite = |e| Error::sqlite("check", db.path(), e);
-    let integrity: Vec<String> = conn
-        .prepare("PRAGMA integrity_check")
-        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-        .map_err(sqlite)?;
-    if integrity != ["ok"] {
+    let integrity = integrity_problems(&conn).map_err(|e| Error::sqlite("check", db.path(), e))?;
+    if !integrity.is_empty() {
         return Err(failure(
             migrations,
             migration,
@@ -325,37 +321,16 @@ fn check_clean(db: &TestDb, migrations: &Migrations, migration: &Migration) -> R
             integrity.join("\n"),
         ));
     }
-    match foreign_key_problems(&conn) {
-        Ok(problems) if problems.is_empty() => Ok(()),
-        Ok(problems) => Err(failure(
+    let foreign_keys = foreign_key_problems(&conn);
+    if !foreign_keys.is_empty() {
+        return Err(failure(
             migrations,
             migration,
             "PRAGMA foreign_key_check must find nothing",
-            problems.join("\n"),
-        )),
-        // "foreign key mismatch": a foreign key that points at no unique key.
-        Err(e) => Err(failure(
-            migrations,
-            migration,
-            "PRAGMA foreign_key_check must find nothing",
-            e.to_string(),
-        )),
+            foreign_keys.join("\n"),
+        ));
     }
-}
-
-/// One line per row that violates a foreign key.
-fn foreign_key_problems(conn: &Connection) -> rusqlite::Result<Vec<String>> {
-    let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
-    let rows = stmt.query_map([], |r| {
-        let table: String = r.get(0)?;
-        let rowid: Option<i64> = r.get(1)?;
-        let parent: String = r.get(2)?;
-        let rowid = rowid.map_or_else(|| "a row".to_owned(), |id| format!("rowid {id}"));
-        Ok(format!(
-            "table {table}: {rowid} references a missing row of {parent}"
-        ))
-    })?;
-    rows.collect()
+    Ok(())
 }
 
 /// refinery's history: every applied version with its checksum.

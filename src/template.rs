@@ -363,6 +363,14 @@ fn migrate_new_file(request: &Request<'_>, db: &Path, template: &Path) -> Result
             source: e,
         })?;
     }
+    let violations = crate::integrity::foreign_key_problems(&conn);
+    if !violations.is_empty() {
+        return Err(Error::ForeignKeyViolations {
+            path: template.to_path_buf(),
+            version: request.target,
+            violations,
+        });
+    }
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
         .map_err(sqlite("checkpoint template"))?;
     conn.close()
