@@ -153,10 +153,16 @@ fn broken_migration_panics_with_the_file_and_sqlites_message()
         .filter(|l| l.trim_start().starts_with("caused by: "))
         .collect();
     assert!(
-        causes.iter().any(|c| c.contains("near \"CREAT\": syntax error")),
+        causes
+            .iter()
+            .any(|c| c.contains("near \"CREAT\": syntax error")),
         "{stderr}"
     );
     // Each message once, although refinery repeats SQLite's in its own.
-    assert_eq!(stderr.matches("near \"CREAT\": syntax error").count(), 1, "{stderr}");
+    assert_eq!(
+        stderr.matches("near \"CREAT\": syntax error").count(),
+        1,
+        "{stderr}"
+    );
     Ok(())
 }

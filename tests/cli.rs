@@ -1,0 +1,700 @@
+//! The `sqlite-testdb` command, run as a user runs it: the built binary on migration folders,
+//! asserting its output and exit codes.
+//!
+//! Needs the binary, which the `cli` feature builds: `cargo test --features cli --test cli`.
+#![cfg(feature = "cli")]
+
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rstest::rstest;
+use serde_json::Value;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// What one run of the command gave.
+#[derive(Debug)]
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Result<Value, Box<dyn std::error::Error>> {
+        serde_json::from_str(&self.stdout)
+            .map_err(|e| format!("stdout is not JSON ({e}): {self:?}").into())
+    }
+}
+
+fn command<I, S>(args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sqlite-testdb"));
+    cmd.args(args);
+    cmd
+}
+
+fn output(mut cmd: Command) -> Result<Run, Box<dyn std::error::Error>> {
+    let out = cmd.output()?;
+    Ok(Run {
+        code: out.status.code(),
+        stdout: String::from_utf8(out.stdout)?,
+        stderr: String::from_utf8(out.stderr)?,
+    })
+}
+
+fn run<I, S>(args: I) -> Result<Run, Box<dyn std::error::Error>>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    output(command(args))
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations")
+}
+
+fn bad_set(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/migrations")
+        .join(name)
+}
+
+fn arg(path: &Path) -> &OsStr {
+    path.as_os_str()
+}
+
+/// A copy of the example migrations in diesel's layout: `2024-01-0N-120000_<name>/up.sql`
+/// and `down.sql`.
+fn diesel_copy(into: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let mut count = 0;
+    for entry in fs::read_dir(examples())? {
+        let path = entry?.path();
+        let file = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if file.ends_with(".down.sql") {
+            continue;
+        }
+        let Some((version, name)) = file
+            .strip_prefix('V')
+            .and_then(|rest| rest.strip_suffix(".sql"))
+            .and_then(|rest| rest.split_once("__"))
+        else {
+            continue;
+        };
+        let folder = into.join(format!("2024-01-0{version}-120000_{name}"));
+        fs::create_dir(&folder)?;
+        fs::copy(&path, folder.join("up.sql"))?;
+        fs::copy(
+            path.with_file_name(format!("V{version}__{name}.down.sql")),
+            folder.join("down.sql"),
+        )?;
+        count += 1;
+    }
+    assert_eq!(count, 7, "the example set has seven migrations");
+    Ok(())
+}
+
+const EXAMPLE_NAMES: [&str; 7] = [
+    "V1__users",
+    "V2__clients",
+    "V3__client_secret_versions",
+    "V4__key_rotation_events",
+    "V5__tokens",
+    "V6__sessions",
+    "V7__authorization_requests",
+];
+
+const SUMMARY: &str = "step by step = all at once; re-running the runner changes nothing";
+
+/// The text report of a clean example set: one line per migration, then the summary.
+fn assert_clean_example_report(run: &Run) {
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 8, "{}", run.stdout);
+    for (line, name) in lines.iter().zip(EXAMPLE_NAMES) {
+        assert!(line.starts_with(&format!("{name} ")), "{line}");
+        assert!(
+            line.ends_with("applies; integrity ok; foreign keys ok; down reverses it"),
+            "{line}"
+        );
+    }
+    assert_eq!(lines[7], SUMMARY);
+    // stderr is not a terminal here: no progress line, nothing at all.
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn check_passes_the_example_migrations_with_one_line_per_version() -> TestResult {
+    let run = run([OsStr::new("check"), arg(&examples())])?;
+    assert_clean_example_report(&run);
+    Ok(())
+}
+
+#[test]
+fn check_reads_the_diesel_layout_the_same_way() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    diesel_copy(dir.path())?;
+    let run = run([OsStr::new("check"), arg(dir.path())])?;
+    assert_clean_example_report(&run);
+    Ok(())
+}
+
+#[test]
+fn check_fails_when_a_down_script_forgets_an_index_showing_the_diff() -> TestResult {
+    let run = run([OsStr::new("check"), arg(&bad_set("down_forgets_index"))])?;
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr
+            .starts_with("error: replay check failed at V2__profiles ("),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("V2__profiles.sql"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("up then down must leave no trace"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("+create index users_email_idx on users(email);"),
+        "{}",
+        run.stderr
+    );
+    Ok(())
+}
+
+#[rstest]
+#[case::not_replayable(
+    "not_replayable",
+    "V2__default_theme",
+    "UNIQUE constraint failed: settings.key"
+)]
+#[case::breaks_foreign_key(
+    "breaks_foreign_key",
+    "V2__rebuild_users",
+    "table posts: rowid 1 references a missing row of users"
+)]
+#[case::broken_v4("broken_v4", "V4__invites", "syntax error")]
+fn check_fails_naming_the_migration_at_fault(
+    #[case] set: &str,
+    #[case] migration: &str,
+    #[case] detail: &str,
+) -> TestResult {
+    let run = run([OsStr::new("check"), arg(&bad_set(set))])?;
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(run.stdout, "");
+    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("{migration} (")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!("{migration}.sql")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(detail), "{}", run.stderr);
+    Ok(())
+}
+
+#[test]
+fn check_of_a_missing_folder_exits_2_naming_it() -> TestResult {
+    let missing = tempfile::tempdir()?.path().join("no-such-migrations");
+    let run = run([OsStr::new("check"), arg(&missing)])?;
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr
+            .contains(&format!("{:?}", missing.display().to_string())),
+        "{}",
+        run.stderr
+    );
+    Ok(())
+}
+
+#[test]
+fn check_of_a_badly_named_migration_file_exits_2_naming_it() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    fs::write(
+        dir.path().join("V1__users.sql"),
+        "CREATE TABLE users(id INTEGER PRIMARY KEY);",
+    )?;
+    // One underscore: refinery would skip it without a word.
+    fs::write(
+        dir.path().join("V2_posts.sql"),
+        "CREATE TABLE posts(id INTEGER PRIMARY KEY);",
+    )?;
+    let run = run([OsStr::new("check"), arg(dir.path())])?;
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stderr.contains("V2_posts.sql"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is not a valid migration file name"),
+        "{}",
+        run.stderr
+    );
+    Ok(())
+}
+
+#[test]
+fn check_of_a_duplicate_version_exits_2_naming_both_files() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    fs::write(
+        dir.path().join("V1__users.sql"),
+        "CREATE TABLE users(id INTEGER PRIMARY KEY);",
+    )?;
+    fs::write(
+        dir.path().join("V1__posts.sql"),
+        "CREATE TABLE posts(id INTEGER PRIMARY KEY);",
+    )?;
+    let run = run([OsStr::new("check"), arg(dir.path())])?;
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(
+        run.stderr.contains("V1__users.sql") && run.stderr.contains("V1__posts.sql"),
+        "{}",
+        run.stderr
+    );
+    Ok(())
+}
+
+#[test]
+fn check_json_lists_every_migration_with_its_file_and_down_script() -> TestResult {
+    let run = run([OsStr::new("check"), arg(&examples()), OsStr::new("--json")])?;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let json = run.json()?;
+    assert_eq!(json["ok"], true);
+    let steps = json["migrations"].as_array().ok_or("no migrations array")?;
+    assert_eq!(steps.len(), 7, "{json:#}");
+    for (i, (step, name)) in steps.iter().zip(EXAMPLE_NAMES).enumerate() {
+        assert_eq!(step["version"], i + 1);
+        assert_eq!(step["migration"], name);
+        assert_eq!(step["down"], "reverses");
+        let file = step["file"].as_str().ok_or("no file")?;
+        assert!(file.ends_with(&format!("{name}.sql")), "{file}");
+    }
+    assert_eq!(json["without_down_script"], serde_json::json!([]));
+    assert_eq!(json["irreversible"], serde_json::json!([]));
+    Ok(())
+}
+
+#[test]
+fn check_json_reports_missing_and_irreversible_down_scripts() -> TestResult {
+    let upgrade = run([
+        OsStr::new("check"),
+        arg(&bad_set("upgrade")),
+        OsStr::new("--json"),
+    ])?
+    .json()?;
+    assert_eq!(upgrade["without_down_script"], serde_json::json!([5]));
+    assert_eq!(upgrade["migrations"][4]["down"], "missing");
+
+    let irreversible = run([
+        OsStr::new("check"),
+        arg(&bad_set("irreversible")),
+        OsStr::new("--json"),
+    ])?
+    .json()?;
+    assert_eq!(irreversible["irreversible"], serde_json::json!([2]));
+    assert_eq!(irreversible["migrations"][1]["down"], "irreversible");
+    Ok(())
+}
+
+#[test]
+fn check_json_names_the_failing_migration_file_check_and_detail() -> TestResult {
+    let run = run([
+        OsStr::new("check"),
+        arg(&bad_set("down_forgets_index")),
+        OsStr::new("--json"),
+    ])?;
+    assert_eq!(run.code, Some(1), "{run:?}");
+    let json = run.json()?;
+    assert_eq!(json["ok"], false);
+    assert_eq!(json["exit_code"], 1);
+    let error = &json["error"];
+    assert_eq!(error["kind"], "replay");
+    assert_eq!(error["migration"], "V2__profiles");
+    let file = error["file"].as_str().ok_or("no file")?;
+    assert!(file.ends_with("V2__profiles.sql"), "{file}");
+    assert_eq!(error["check"], "up then down must leave no trace");
+    let detail = error["detail"].as_str().ok_or("no detail")?;
+    assert!(
+        detail.contains("+create index users_email_idx on users(email);"),
+        "{detail}"
+    );
+    // The text goes to stderr as well, for a person reading the CI log.
+    assert!(run.stderr.contains("V2__profiles"), "{}", run.stderr);
+    Ok(())
+}
+
+#[test]
+fn check_json_names_a_migration_that_does_not_apply() -> TestResult {
+    let run = run([
+        OsStr::new("check"),
+        arg(&bad_set("broken_v4")),
+        OsStr::new("--json"),
+    ])?;
+    assert_eq!(run.code, Some(1), "{run:?}");
+    let error = &run.json()?["error"];
+    assert_eq!(error["kind"], "migration");
+    assert_eq!(error["migration"], "V4__invites");
+    assert_eq!(error["applied"], 3);
+    assert_eq!(error["check"], "migration must apply");
+    let file = error["file"].as_str().ok_or("no file")?;
+    assert!(file.ends_with("V4__invites.sql"), "{file}");
+    let detail = error["detail"].as_str().ok_or("no detail")?;
+    assert!(detail.contains("syntax error"), "{detail}");
+    Ok(())
+}
+
+#[test]
+fn json_mode_reports_bad_input_as_json_too() -> TestResult {
+    let missing = tempfile::tempdir()?.path().join("gone");
+    let run = run([OsStr::new("check"), arg(&missing), OsStr::new("--json")])?;
+    assert_eq!(run.code, Some(2), "{run:?}");
+    let json = run.json()?;
+    assert_eq!(json["ok"], false);
+    assert_eq!(json["exit_code"], 2);
+    assert_eq!(json["error"]["kind"], "bad_input");
+    let message = json["error"]["message"].as_str().ok_or("no message")?;
+    assert!(message.contains("gone"), "{message}");
+    Ok(())
+}
+
+/// Two small migrations, for exact schema output.
+fn small_set() -> Result<tempfile::TempDir, Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    fs::write(
+        dir.path().join("V1__users.sql"),
+        "CREATE TABLE \"Users\" (\n  id INTEGER PRIMARY KEY, -- the key\n  email TEXT NOT NULL\n);",
+    )?;
+    fs::write(
+        dir.path().join("V2__posts.sql"),
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id), body TEXT);\n\
+         CREATE INDEX posts_user_idx ON posts (user_id);",
+    )?;
+    fs::write(
+        dir.path().join("V3__drafts.sql"),
+        "ALTER TABLE posts ADD COLUMN draft INTEGER NOT NULL DEFAULT 0;",
+    )?;
+    Ok(dir)
+}
+
+#[test]
+fn schema_prints_the_normalized_schema_at_a_version() -> TestResult {
+    let dir = small_set()?;
+    let run = run([
+        OsStr::new("schema"),
+        arg(dir.path()),
+        OsStr::new("--version"),
+        OsStr::new("2"),
+    ])?;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "create table posts(\n    \
+             id integer primary key,\n    \
+             user_id integer references users(id),\n    \
+             body text\n\
+         );\n\
+         create table users(\n    \
+             id integer primary key,\n    \
+             email text not null\n\
+         );\n\
+         create index posts_user_idx on posts(user_id);\n"
+    );
+    assert_eq!(run.stderr, "");
+    Ok(())
+}
+
+#[test]
+fn schema_defaults_to_the_latest_version() -> TestResult {
+    let dir = small_set()?;
+    let run = run([OsStr::new("schema"), arg(dir.path())])?;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("    draft integer not null default 0\n"),
+        "{}",
+        run.stdout
+    );
+    Ok(())
+}
+
+#[test]
+fn schema_json_is_a_list_of_objects() -> TestResult {
+    let dir = small_set()?;
+    let run = run([
+        OsStr::new("schema"),
+        arg(dir.path()),
+        OsStr::new("--version"),
+        OsStr::new("2"),
+        OsStr::new("--json"),
+    ])?;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(
+        run.json()?,
+        serde_json::json!([
+            {
+                "kind": "table",
+                "name": "posts",
+                "table": "posts",
+                "sql": "create table posts(id integer primary key, user_id integer references users(id), body text)",
+            },
+            {
+                "kind": "table",
+                "name": "users",
+                "table": "users",
+                "sql": "create table users(id integer primary key, email text not null)",
+            },
+            {
+                "kind": "index",
+                "name": "posts_user_idx",
+                "table": "posts",
+                "sql": "create index posts_user_idx on posts(user_id)",
+            },
+        ])
+    );
+    Ok(())
+}
+
+#[test]
+fn schema_of_an_unknown_version_exits_2_listing_the_versions() -> TestResult {
+    let dir = small_set()?;
+    let run = run([
+        OsStr::new("schema"),
+        arg(dir.path()),
+        OsStr::new("--version"),
+        OsStr::new("9"),
+    ])?;
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("version 9 is not a migration of this set (versions: 1, 2, 3)"),
+        "{}",
+        run.stderr
+    );
+    Ok(())
+}
+
+#[test]
+fn diff_shows_what_a_version_adds() -> TestResult {
+    let run = run([
+        OsStr::new("diff"),
+        arg(&examples()),
+        OsStr::new("5"),
+        OsStr::new("6"),
+    ])?;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(run.stdout.starts_with("--- V5\n+++ V6\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("\n+create table sessions(\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("\n+    last_login_at text\n"),
+        "{}",
+        run.stdout
+    );
+    Ok(())
+}
+
+#[test]
+fn diff_of_equal_schemas_prints_nothing_and_says_so_on_stderr() -> TestResult {
+    let run = run([
+        OsStr::new("diff"),
+        arg(&examples()),
+        OsStr::new("4"),
+        OsStr::new("4"),
+    ])?;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr, "no schema change between V4 and V4\n");
+    Ok(())
+}
+
+#[test]
+fn diff_json_lists_added_removed_and_changed_objects() -> TestResult {
+    let dir = small_set()?;
+    let run = run([
+        OsStr::new("diff"),
+        arg(dir.path()),
+        OsStr::new("1"),
+        OsStr::new("3"),
+        OsStr::new("--json"),
+    ])?;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let json = run.json()?;
+    assert_eq!(json["from"], 1);
+    assert_eq!(json["to"], 3);
+    let names = |key: &str| -> Vec<String> {
+        json[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|o| format!("{} {}", o["kind"].as_str().unwrap_or("?"), o["name"]))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        names("added"),
+        ["table \"posts\"", "index \"posts_user_idx\""]
+    );
+    assert!(names("removed").is_empty(), "{json:#}");
+    assert!(names("changed").is_empty(), "{json:#}");
+    let diff = json["diff"].as_str().ok_or("no diff")?;
+    assert!(diff.starts_with("--- V1\n+++ V3\n"), "{diff}");
+
+    let back = run_diff_json(dir.path(), "3", "2")?;
+    assert_eq!(back["changed"][0]["name"], "posts");
+    assert_eq!(
+        back["changed"][0]["to_sql"],
+        "create table posts(id integer primary key, user_id integer references users(id), body text)"
+    );
+    Ok(())
+}
+
+fn run_diff_json(dir: &Path, from: &str, to: &str) -> Result<Value, Box<dyn std::error::Error>> {
+    run([
+        OsStr::new("diff"),
+        arg(dir),
+        OsStr::new(from),
+        OsStr::new(to),
+        OsStr::new("--json"),
+    ])?
+    .json()
+}
+
+#[rstest]
+#[case::check(&["check"])]
+#[case::schema(&["schema"])]
+#[case::diff(&["diff", "DIR", "1", "2"])]
+fn an_extension_that_does_not_load_exits_2_naming_it(#[case] args: &[&str]) -> TestResult {
+    let missing = tempfile::tempdir()?.path().join("no_such_extension.so");
+    let examples = examples();
+    let mut cmd_args: Vec<&OsStr> = args
+        .iter()
+        .map(|a| {
+            if *a == "DIR" {
+                arg(&examples)
+            } else {
+                OsStr::new(a)
+            }
+        })
+        .collect();
+    if args.len() == 1 {
+        cmd_args.push(arg(&examples));
+    }
+    cmd_args.extend([OsStr::new("--load-extension"), arg(&missing)]);
+    let run = run(cmd_args)?;
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr.contains(&format!(
+            "cannot load SQLite extension {:?}",
+            missing.display().to_string()
+        )),
+        "{}",
+        run.stderr
+    );
+    Ok(())
+}
+
+/// Every run works in the system temp folder and removes what it made there; it never uses
+/// or fills the configured template cache.
+#[cfg(unix)]
+#[test]
+fn commands_leave_nothing_behind() -> TestResult {
+    let temp = tempfile::tempdir()?;
+    let cache = tempfile::tempdir()?;
+    let (examples, bad) = (examples(), bad_set("down_forgets_index"));
+    let runs: [&[&OsStr]; 4] = [
+        &[OsStr::new("check"), arg(&examples)],
+        &[OsStr::new("check"), arg(&bad)],
+        &[OsStr::new("schema"), arg(&examples)],
+        &[
+            OsStr::new("diff"),
+            arg(&examples),
+            OsStr::new("1"),
+            OsStr::new("7"),
+        ],
+    ];
+    for args in runs {
+        let mut cmd = command(args);
+        cmd.env("TMPDIR", temp.path())
+            .env("SQLITE_TESTDB_CACHE_DIR", cache.path())
+            .env("SQLITE_TESTDB_KEEP", "always");
+        let run = output(cmd)?;
+        assert!(matches!(run.code, Some(0 | 1)), "{run:?}");
+        let left: Vec<_> = fs::read_dir(temp.path())?
+            .map(|e| e.map(|e| e.file_name()))
+            .collect::<Result<_, _>>()?;
+        assert!(left.is_empty(), "{args:?} left {left:?} in the temp folder");
+        assert_eq!(fs::read_dir(cache.path())?.count(), 0, "{args:?}");
+    }
+    Ok(())
+}
+
+#[test]
+fn help_explains_every_subcommand_with_an_example() -> TestResult {
+    let help = run(["--help"])?;
+    assert_eq!(help.code, Some(0), "{help:?}");
+    for needle in [
+        "check",
+        "schema",
+        "diff",
+        "sqlite-testdb check migrations/",
+        "Exit codes:",
+    ] {
+        assert!(help.stdout.contains(needle), "{needle}: {}", help.stdout);
+    }
+    for (sub, example) in [
+        ("check", "sqlite-testdb check migrations/ --json"),
+        ("schema", "sqlite-testdb schema migrations/ --version 3"),
+        ("diff", "sqlite-testdb diff migrations/ 5 6"),
+    ] {
+        let help = run([sub, "--help"])?;
+        assert_eq!(help.code, Some(0), "{help:?}");
+        assert!(help.stdout.contains(example), "{}", help.stdout);
+        assert!(help.stdout.contains("--load-extension"), "{}", help.stdout);
+        assert!(help.stdout.contains("--json"), "{}", help.stdout);
+    }
+    Ok(())
+}
+
+#[test]
+fn version_prints_the_crate_version() -> TestResult {
+    let run = run(["--version"])?;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(
+        run.stdout,
+        format!("sqlite-testdb {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    Ok(())
+}
+
+#[test]
+fn bad_usage_exits_2() -> TestResult {
+    for args in [
+        &["check"][..],
+        &["frobnicate", "x"],
+        &["diff", "migrations", "1"],
+    ] {
+        let run = run(args)?;
+        assert_eq!(run.code, Some(2), "{args:?}: {run:?}");
+        assert!(run.stderr.contains("Usage:"), "{}", run.stderr);
+    }
+    Ok(())
+}
