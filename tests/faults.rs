@@ -6,10 +6,10 @@ mod common;
 
 use std::fs::{self, File};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{build_log, entries, example_migrations, run_child};
+use common::{build_log, child_command, entries, example_migrations, run_child};
 use sqlite_testdb::{Error, Migrations, TestDb};
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
@@ -71,23 +71,16 @@ fn spawn_child(
     cache: &Path,
     migrations: Option<&Path>,
 ) -> std::io::Result<std::process::Child> {
-    let mut cmd = Command::new(std::env::current_exe()?);
-    cmd.args([
-        test,
-        "--exact",
-        "--ignored",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env_remove("SQLITE_TESTDB_KEEP")
-    .env(CHILD, "1")
-    .env("SQLITE_TESTDB_CACHE_DIR", cache)
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    if let Some(dir) = migrations {
-        cmd.env(CHILD_MIGRATIONS, dir);
+    let cache = cache.to_string_lossy();
+    let mut envs = vec![(CHILD, "1"), ("SQLITE_TESTDB_CACHE_DIR", &*cache)];
+    let migrations = migrations.map(|m| m.to_string_lossy());
+    if let Some(dir) = &migrations {
+        envs.push((CHILD_MIGRATIONS, dir));
     }
-    cmd.spawn()
+    child_command(test, &envs)?
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
 }
 
 fn build_folders(cache: &Path) -> Vec<String> {

@@ -39,10 +39,11 @@ pub fn tables(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<String>> {
     .collect()
 }
 
-/// Runs one `#[ignore]`d test of the current test binary in a child process, the way both
-/// `cargo test` and `cargo nextest run` run tests, with extra environment variables. The
-/// child's `SQLITE_TESTDB_*` variables are cleared first, so only `envs` steer it.
-pub fn run_child(test: &str, envs: &[(&str, &str)]) -> std::io::Result<Output> {
+/// A command that runs one `#[ignore]`d test of the current test binary in a child process,
+/// the way both `cargo test` and `cargo nextest run` run tests, with extra environment
+/// variables. The child's `SQLITE_TESTDB_*` variables are cleared first, so only `envs`
+/// steer it.
+pub fn child_command(test: &str, envs: &[(&str, &str)]) -> std::io::Result<Command> {
     let mut cmd = Command::new(std::env::current_exe()?);
     cmd.args([
         test,
@@ -55,7 +56,12 @@ pub fn run_child(test: &str, envs: &[(&str, &str)]) -> std::io::Result<Output> {
         cmd.env_remove(var);
     }
     cmd.envs(envs.iter().copied());
-    cmd.output()
+    Ok(cmd)
+}
+
+/// Runs [`child_command`] to its end.
+pub fn run_child(test: &str, envs: &[(&str, &str)]) -> std::io::Result<Output> {
+    child_command(test, envs)?.output()
 }
 
 /// The lines of `<cache>/builds.log`: one per template built.
