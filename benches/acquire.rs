@@ -1,0 +1,514 @@
+//! What a test pays for its own migrated database: `TestDb` (a copy of the cached template)
+//! against running the migrations per test with refinery, on a file and in memory, and
+//! against the floor of copying the template file by hand.
+//!
+//! The migration sets are generated here, deterministically: N = 10, 50 and 200 migrations
+//! of tables with foreign keys, indexes and rows, plus views, triggers, added columns and
+//! data updates. Each run uses a fresh template cache folder, built once before the warm
+//! groups are measured.
+//!
+//! Groups (each with one benchmark per N):
+//!
+//! | group | what one iteration is |
+//! |---|---|
+//! | `testdb_new` | `Builder::build` with a warm cache, then dropping the `TestDb` |
+//! | `testdb_new_query` | the same, plus `connect()` and `SELECT count(*) FROM t0` |
+//! | `testdb_new_tmpfs` | `testdb_new` with `Builder::build_in("/dev/shm")` (Linux tmpfs; skipped elsewhere) |
+//! | `testdb_memory` | `Builder::in_memory().build()`, then dropping the `TestDb` |
+//! | `testdb_memory_query` | the same, plus `connect()` and `SELECT count(*) FROM t0` |
+//! | `refinery_file` | a new temp folder, a new file, refinery's `Runner::run`, cleanup |
+//! | `refinery_memory` | `Connection::open_in_memory`, refinery's `Runner::run` |
+//! | `copy_floor` | `fs::copy` of the template into a ready folder, open, first query, remove |
+//! | `copy_only` | `fs::copy` of the template into a ready folder, remove (no connection) |
+//! | `cold_build` | `template`: a template built from scratch in a new cache folder, plus its first copy; `plain_refinery_file`: one refinery run on a new file (folders made and removed outside the timing) |
+//! | `threads_2`, `threads_8` | that many threads building and dropping 64 databases between them, `file/N` or `memory/N`; throughput is in databases |
+//!
+//! Run with `cargo bench`; `cargo bench -- testdb_new/` runs one group.
+
+use std::fs;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::sync::Barrier;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{
+    BatchSize, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group,
+    measurement::WallTime,
+};
+use refinery::{Migration, Runner};
+use rusqlite::Connection;
+use sqlite_testdb::{Builder, Keep, Migrations, TestDb};
+use tempfile::TempDir;
+
+/// The migration set sizes.
+const SIZES: [usize; 3] = [10, 50, 200];
+
+/// Databases acquired per iteration of a `threads_*` benchmark, split over the threads.
+const DATABASES_PER_ROUND: usize = 64;
+
+/// Rows each new table gets from the migration that creates it.
+const ROWS_PER_TABLE: usize = 10;
+
+/// The first query of a test: needs the schema parsed.
+const FIRST_QUERY: &str = "SELECT count(*) FROM t0";
+
+/// A tmpfs on Linux, for `testdb_new_tmpfs`.
+const TMPFS: &str = "/dev/shm";
+
+/// Unwraps a result in bench setup, where a failure is a broken bench.
+fn must<T, E: std::fmt::Display>(result: Result<T, E>, what: &str) -> T {
+    result.unwrap_or_else(|e| panic!("{what}: {e}"))
+}
+
+/// `n` deterministic, realistic migrations, cycling through ten kinds: six create a table
+/// (foreign key to an earlier table, a unique constraint, a check, two indexes, rows), then
+/// one each adds a column with a partial index, creates a view over a join, creates a
+/// trigger, and runs a data migration.
+fn generate(n: usize) -> Vec<Migration> {
+    let mut tables = 0usize;
+    (0..n)
+        .map(|i| {
+            let kind = i % 10;
+            let newest = tables.saturating_sub(1);
+            let (name, sql) = match kind {
+                0..=5 => {
+                    let k = tables;
+                    tables += 1;
+                    (format!("create_t{k}"), create_table(k))
+                }
+                6 => {
+                    let t = (i * 7) % tables;
+                    (
+                        format!("add_note_to_t{t}"),
+                        format!(
+                            "ALTER TABLE t{t} ADD COLUMN note_{i} TEXT;\n\
+                             CREATE INDEX t{t}_note_{i}_idx ON t{t}(note_{i}) WHERE note_{i} IS NOT NULL;\n\
+                             UPDATE t{t} SET note_{i} = 'migrated ' || id WHERE id % 3 = 0;\n"
+                        ),
+                    )
+                }
+                7 => {
+                    let parent = newest / 2;
+                    (
+                        format!("view_v{i}"),
+                        format!(
+                            "CREATE VIEW v{i} AS\n\
+                             SELECT c.id, c.code, c.status, c.amount, p.code AS parent_code\n\
+                             FROM t{newest} c JOIN t{parent} p ON p.id = c.parent_id\n\
+                             WHERE c.status <> 'closed';\n"
+                        ),
+                    )
+                }
+                8 => (
+                    format!("trigger_tr{i}"),
+                    format!(
+                        "CREATE TRIGGER tr{i} AFTER UPDATE OF amount ON t{newest}\n\
+                         FOR EACH ROW WHEN NEW.amount > 100 AND NEW.status = 'new'\n\
+                         BEGIN\n\
+                         \x20   UPDATE t{newest} SET status = 'active' WHERE id = NEW.id;\n\
+                         END;\n"
+                    ),
+                ),
+                _ => {
+                    let t = (i * 3) % tables;
+                    (
+                        format!("backfill_t{t}"),
+                        format!(
+                            "UPDATE t{t} SET amount = amount + 1, label = upper(label)\n\
+                             WHERE status = 'new';\n\
+                             INSERT INTO t{t} (parent_id, code, label, amount)\n\
+                             SELECT parent_id, 'm{i}-' || code, label, amount FROM t{t} WHERE id <= 3;\n"
+                        ),
+                    )
+                }
+            };
+            must(
+                Migration::unapplied(&format!("V{}__{name}", i + 1), &sql),
+                "generated migration",
+            )
+        })
+        .collect()
+}
+
+/// The SQL of the migration that creates table `t{k}`; `t0` is the root, every other table
+/// references `t{k/2}`.
+fn create_table(k: usize) -> String {
+    let mut sql = if k == 0 {
+        "CREATE TABLE t0 (\n\
+         \x20   id INTEGER PRIMARY KEY,\n\
+         \x20   parent_id INTEGER,\n\
+         \x20   code TEXT NOT NULL UNIQUE,\n\
+         \x20   label TEXT,\n\
+         \x20   amount INTEGER NOT NULL DEFAULT 0,\n\
+         \x20   status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'active', 'closed')),\n\
+         \x20   created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP\n\
+         );\n"
+            .to_owned()
+    } else {
+        let parent = k / 2;
+        format!(
+            "CREATE TABLE t{k} (\n\
+             \x20   id INTEGER PRIMARY KEY,\n\
+             \x20   parent_id INTEGER NOT NULL REFERENCES t{parent}(id) ON DELETE CASCADE,\n\
+             \x20   code TEXT NOT NULL,\n\
+             \x20   label TEXT,\n\
+             \x20   amount INTEGER NOT NULL DEFAULT 0,\n\
+             \x20   status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'active', 'closed')),\n\
+             \x20   created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,\n\
+             \x20   UNIQUE (parent_id, code)\n\
+             );\n"
+        )
+    };
+    sql.push_str(&format!(
+        "CREATE INDEX t{k}_parent_idx ON t{k}(parent_id);\n\
+         CREATE INDEX t{k}_status_created_idx ON t{k}(status, created_at);\n\
+         INSERT INTO t{k} (parent_id, code, label, amount, status) VALUES\n"
+    ));
+    let statuses = ["new", "active", "closed"];
+    let rows: Vec<String> = (0..ROWS_PER_TABLE)
+        .map(|j| {
+            let parent = if k == 0 {
+                "NULL".to_owned()
+            } else {
+                (1 + j % ROWS_PER_TABLE).to_string()
+            };
+            format!(
+                "    ({parent}, 'c{k}-{j}', 'row {j} of t{k}', {}, '{}')",
+                (j * 37 + k) % 250,
+                statuses[j % 3]
+            )
+        })
+        .collect();
+    sql.push_str(&rows.join(",\n"));
+    sql.push_str(";\n");
+    sql
+}
+
+/// One migration set, ready for every group.
+struct Set {
+    n: usize,
+    /// The refinery migrations, for the per-test baselines.
+    raw: Vec<Migration>,
+    migrations: Migrations,
+    /// This run's template cache folder.
+    cache: TempDir,
+    /// `<cache>/<fingerprint>.sqlite`, once built.
+    template: PathBuf,
+}
+
+impl Set {
+    fn new(n: usize) -> Self {
+        let raw = generate(n);
+        let migrations = must(
+            Migrations::from_migrations(raw.iter().cloned()),
+            "load generated migrations",
+        );
+        let cache = must(tempfile::tempdir(), "create cache folder");
+        let mut set = Set {
+            n,
+            raw,
+            migrations,
+            template: PathBuf::new(),
+            cache,
+        };
+        // Warm the cache: the template is built here, once, outside every measurement.
+        let started = Instant::now();
+        let db = must(set.builder().build(), "build first database");
+        let tables: i64 = must(
+            must(db.connect(), "connect").query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            ),
+            "count tables",
+        );
+        drop(db);
+        let fingerprint = must(set.builder().fingerprint(), "fingerprint");
+        set.template = set.cache.path().join(format!("{fingerprint}.sqlite"));
+        let size = must(fs::metadata(&set.template), "template metadata").len();
+        eprintln!(
+            "N={n}: template {} ({} KiB, {tables} tables) built and copied in {:.1} ms",
+            set.template.display(),
+            size / 1024,
+            started.elapsed().as_secs_f64() * 1e3,
+        );
+        set
+    }
+
+    fn builder(&self) -> Builder<'_> {
+        let mut builder = TestDb::builder(&self.migrations);
+        builder.cache_dir(self.cache.path()).keep(Keep::Never);
+        builder
+    }
+
+    fn memory_builder(&self) -> Builder<'_> {
+        let mut builder = self.builder();
+        builder.in_memory();
+        builder
+    }
+}
+
+/// Runs refinery on a new file in `dir`, the way a per-test migration does.
+fn migrate_file(raw: &[Migration], dir: &Path) {
+    let mut conn = must(Connection::open(dir.join("test.sqlite")), "open file");
+    must(Runner::new(raw).run(&mut conn), "refinery run on a file");
+    must(conn.close().map_err(|(_, e)| e), "close");
+}
+
+fn first_query(conn: &Connection) -> i64 {
+    must(conn.query_row(FIRST_QUERY, [], |r| r.get(0)), FIRST_QUERY)
+}
+
+/// Settings for the groups that take well under a millisecond per iteration.
+fn fast(group: &mut BenchmarkGroup<'_, WallTime>) {
+    group
+        .sample_size(60)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+}
+
+/// Settings for groups of up to ~1 s per iteration: ten one-iteration samples at least.
+fn slow(group: &mut BenchmarkGroup<'_, WallTime>, n: usize) {
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(if n >= 200 { 500 } else { 1000 }))
+        .measurement_time(Duration::from_secs(match n {
+            0..=10 => 2,
+            11..=50 => 3,
+            _ => 5,
+        }));
+}
+
+fn warm(c: &mut Criterion, sets: &[Set]) {
+    let mut group = c.benchmark_group("testdb_new");
+    fast(&mut group);
+    for set in sets {
+        let builder = set.builder();
+        group.bench_function(BenchmarkId::from_parameter(set.n), |b| {
+            b.iter(|| drop(black_box(must(builder.build(), "build"))));
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("testdb_new_query");
+    fast(&mut group);
+    for set in sets {
+        let builder = set.builder();
+        group.bench_function(BenchmarkId::from_parameter(set.n), |b| {
+            b.iter(|| acquire_and_query(&builder));
+        });
+    }
+    group.finish();
+
+    let tmpfs = Path::new(TMPFS);
+    if tmpfs.is_dir() {
+        let mut group = c.benchmark_group("testdb_new_tmpfs");
+        fast(&mut group);
+        for set in sets {
+            let builder = set.builder();
+            group.bench_function(BenchmarkId::from_parameter(set.n), |b| {
+                b.iter(|| drop(black_box(must(builder.build_in(tmpfs), "build in tmpfs"))));
+            });
+        }
+        group.finish();
+    }
+
+    let mut group = c.benchmark_group("testdb_memory");
+    fast(&mut group);
+    for set in sets {
+        let builder = set.memory_builder();
+        group.bench_function(BenchmarkId::from_parameter(set.n), |b| {
+            b.iter(|| drop(black_box(must(builder.build(), "build in memory"))));
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("testdb_memory_query");
+    fast(&mut group);
+    for set in sets {
+        let builder = set.memory_builder();
+        group.bench_function(BenchmarkId::from_parameter(set.n), |b| {
+            b.iter(|| acquire_and_query(&builder));
+        });
+    }
+    group.finish();
+}
+
+/// What a test does first: a database, a connection, a query that needs the schema.
+fn acquire_and_query(builder: &Builder<'_>) {
+    let db = must(builder.build(), "build");
+    let conn = must(db.connect(), "connect");
+    black_box(first_query(&conn));
+    drop(conn);
+    drop(db);
+}
+
+fn floor(c: &mut Criterion, sets: &[Set]) {
+    let dir = must(tempfile::tempdir(), "create copy folder");
+    let counter = AtomicU64::new(0);
+    let next = || {
+        dir.path().join(format!(
+            "{}.sqlite",
+            counter.fetch_add(1, Ordering::Relaxed)
+        ))
+    };
+
+    let mut group = c.benchmark_group("copy_floor");
+    fast(&mut group);
+    for set in sets {
+        group.bench_function(BenchmarkId::from_parameter(set.n), |b| {
+            b.iter(|| {
+                let path = next();
+                must(fs::copy(&set.template, &path), "copy template");
+                let conn = must(Connection::open(&path), "open copy");
+                black_box(first_query(&conn));
+                drop(conn);
+                must(fs::remove_file(&path), "remove copy");
+            });
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("copy_only");
+    fast(&mut group);
+    for set in sets {
+        group.bench_function(BenchmarkId::from_parameter(set.n), |b| {
+            b.iter(|| {
+                let path = next();
+                must(fs::copy(&set.template, &path), "copy template");
+                must(fs::remove_file(&path), "remove copy");
+            });
+        });
+    }
+    group.finish();
+}
+
+fn per_test_migration(c: &mut Criterion, sets: &[Set]) {
+    let mut group = c.benchmark_group("refinery_file");
+    for set in sets {
+        slow(&mut group, set.n);
+        group.bench_function(BenchmarkId::from_parameter(set.n), |b| {
+            b.iter(|| {
+                let dir = must(tempfile::tempdir(), "create temp folder");
+                migrate_file(&set.raw, dir.path());
+                must(dir.close(), "remove temp folder");
+            });
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("refinery_memory");
+    for set in sets {
+        slow(&mut group, set.n);
+        group.bench_function(BenchmarkId::from_parameter(set.n), |b| {
+            b.iter(|| {
+                let mut conn = must(Connection::open_in_memory(), "open in memory");
+                must(
+                    Runner::new(&set.raw).run(&mut conn),
+                    "refinery run in memory",
+                );
+                black_box(first_query(&conn));
+            });
+        });
+    }
+    group.finish();
+}
+
+fn cold(c: &mut Criterion, sets: &[Set]) {
+    let mut group = c.benchmark_group("cold_build");
+    for set in sets {
+        slow(&mut group, set.n);
+        // Template: build from scratch into a new cache folder, then the first copy. The
+        // folder is made before and removed after the timing.
+        group.bench_function(BenchmarkId::new("template", set.n), |b| {
+            b.iter_batched(
+                || must(tempfile::tempdir(), "create cache folder"),
+                |cache| {
+                    let db = must(
+                        TestDb::builder(&set.migrations)
+                            .cache_dir(cache.path())
+                            .keep(Keep::Never)
+                            .build(),
+                        "cold build",
+                    );
+                    (db, cache)
+                },
+                BatchSize::PerIteration,
+            );
+        });
+        // One plain refinery run on a new file (rusqlite's defaults: rollback journal,
+        // synchronous=FULL), the folder made before and removed after the timing.
+        group.bench_function(BenchmarkId::new("plain_refinery_file", set.n), |b| {
+            b.iter_batched(
+                || must(tempfile::tempdir(), "create temp folder"),
+                |dir| {
+                    migrate_file(&set.raw, dir.path());
+                    dir
+                },
+                BatchSize::PerIteration,
+            );
+        });
+    }
+    group.finish();
+}
+
+fn threads(c: &mut Criterion, sets: &[Set]) {
+    for threads in [2usize, 8] {
+        let mut group = c.benchmark_group(format!("threads_{threads}"));
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(3))
+            .throughput(Throughput::Elements(DATABASES_PER_ROUND as u64));
+        let per_thread = DATABASES_PER_ROUND / threads;
+        for set in sets {
+            for (mode, builder) in [("file", set.builder()), ("memory", set.memory_builder())] {
+                group.bench_function(BenchmarkId::new(mode, set.n), |b| {
+                    b.iter_custom(|rounds| {
+                        let start = Barrier::new(threads + 1);
+                        let builds = usize::try_from(rounds).unwrap_or(usize::MAX) * per_thread;
+                        std::thread::scope(|scope| {
+                            for _ in 0..threads {
+                                scope.spawn(|| {
+                                    start.wait();
+                                    for _ in 0..builds {
+                                        drop(black_box(must(builder.build(), "build")));
+                                    }
+                                });
+                            }
+                            start.wait();
+                            // Leaving the scope joins every thread.
+                            Instant::now()
+                        })
+                        .elapsed()
+                    });
+                });
+            }
+        }
+        group.finish();
+    }
+}
+
+fn all(c: &mut Criterion) {
+    eprintln!(
+        "sqlite-testdb benches: SQLite {}, {} CPUs, temp folder {}",
+        rusqlite::version(),
+        std::thread::available_parallelism().map_or(0, usize::from),
+        std::env::temp_dir().display(),
+    );
+    let sets: Vec<Set> = SIZES.into_iter().map(Set::new).collect();
+    warm(c, &sets);
+    floor(c, &sets);
+    per_test_migration(c, &sets);
+    cold(c, &sets);
+    threads(c, &sets);
+}
+
+criterion_group!(benches, all);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
