@@ -211,14 +211,7 @@ fn build_under_lock(
     paths: &Paths,
     fingerprint: Fingerprint,
 ) -> Result<Template> {
-    let mut options = OpenOptions::new();
-    options.create(true).truncate(false).write(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let lock = options
-        .open(&paths.lock)
-        .map_err(|e| Error::io("create lock file", &paths.lock, e))?;
-    lock.lock().map_err(|e| Error::io("lock", &paths.lock, e))?;
+    let lock = lock_file(&paths.lock)?;
 
     // Another process may have published the template while this one waited.
     let result = match check(paths, fingerprint) {
@@ -235,6 +228,40 @@ fn build_under_lock(
     let _ = fs::remove_file(&paths.lock);
     drop(lock);
     result
+}
+
+/// Opens and locks the lock file at `path`, waiting for the process that holds it. A holder
+/// removes the file when done; whoever was waiting on the removed file then tries again
+/// with the file now at `path`, so two processes never build under two different files.
+fn lock_file(path: &Path) -> Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    loop {
+        let lock = options
+            .open(path)
+            .map_err(|e| Error::io("create lock file", path, e))?;
+        lock.lock().map_err(|e| Error::io("lock", path, e))?;
+        if is_same_file(&lock, path) {
+            return Ok(lock);
+        }
+    }
+}
+
+/// Whether `path` still names the open file `file`.
+#[cfg(unix)]
+fn is_same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn is_same_file(_: &File, path: &Path) -> bool {
+    path.exists()
 }
 
 /// The template at `paths` if it exists and matches its record; `None` if it must be built.
