@@ -6,7 +6,7 @@ mod common;
 
 use std::fs::{self, File};
 use std::path::Path;
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{build_log, child_command, entries, example_migrations, run_child};
@@ -324,5 +324,52 @@ fn a_thousand_acquisitions_leak_no_descriptor_or_folder() -> TestResult {
     assert_eq!(field("failures"), Some(0), "{line}");
     assert_eq!(field("left"), Some(0), "{line}");
     assert_eq!(field("fds_before"), field("fds_after"), "{line}");
+    Ok(())
+}
+
+/// A tiny tmpfs mounted for one test, unmounted on drop.
+struct TinyFs(tempfile::TempDir);
+
+impl TinyFs {
+    /// `None` where mounting is not allowed (not root, or no mount namespace rights).
+    fn mount(size: &str) -> Option<TinyFs> {
+        let dir = tempfile::tempdir().ok()?;
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then_some(TinyFs(dir))
+    }
+}
+
+impl Drop for TinyFs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.0.path()).status();
+    }
+}
+
+#[test]
+fn a_full_temp_folder_is_a_clear_error_and_leaves_nothing() -> TestResult {
+    let m = example_migrations()?;
+    let Some(full) = TinyFs::mount("64k") else {
+        eprintln!("cannot mount a tmpfs here (needs root): the full-disk case is not exercised");
+        return Ok(());
+    };
+    // The example template is larger than the whole file system.
+    let template = TestDb::new(&m)?;
+    assert!(fs::metadata(template.path())?.len() > 64 * 1024);
+    let err = TestDb::builder(&m).build_in(full.0.path()).err();
+    assert!(
+        matches!(&err, Some(Error::Io { op: "copy template to", path, source })
+            if path.starts_with(full.0.path()) && source.raw_os_error() == Some(28)),
+        "{err:?}"
+    );
+    assert!(
+        entries(full.0.path()).is_empty(),
+        "{:?}",
+        entries(full.0.path())
+    );
     Ok(())
 }
