@@ -13,6 +13,18 @@ use scheduled_thread_pool::ScheduledThreadPool;
 use crate::{Error, Result};
 
 /// A pool of connections to one test database.
+///
+/// # Examples
+///
+/// ```
+/// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+/// let db = sqlite_testdb::TestDb::new(&m)?;
+/// let pool: sqlite_testdb::Pool = db.pool()?;
+/// pool.get()?.execute("INSERT INTO users DEFAULT VALUES", [])?;
+/// let n: i64 = pool.get()?.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+/// assert_eq!((n, pool.max_size()), (1, 4));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type Pool = r2d2::Pool<SqliteConnectionManager>;
 
 /// A function run on every new connection: custom SQL functions, collations, extensions.

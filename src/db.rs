@@ -151,11 +151,36 @@ impl TestDb {
 
     /// The database file. For an [in-memory](Builder::in_memory) database: its name, a
     /// `file:` URI that opens it from this process (with `SQLITE_OPEN_URI`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
+    /// let db = sqlite_testdb::TestDb::new(&m)?;
+    /// assert!(db.path().is_file());
+    /// assert_eq!(db.path().extension(), Some(std::ffi::OsStr::new("sqlite")));
+    /// let plain = rusqlite::Connection::open(db.path())?; // any SQLite client can open it
+    /// # drop(plain);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn path(&self) -> &Path {
         &self.path
     }
 
     /// The migrations this database was made from.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__posts", "CREATE TABLE posts(id INTEGER PRIMARY KEY);")?,
+    /// # ])?;
+    /// let db = sqlite_testdb::TestDb::builder(&m).version(1).build()?;
+    /// assert_eq!(db.version()?, Some(1));
+    /// assert_eq!(db.migrations().latest(), 2); // the whole set, whatever the version
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn migrations(&self) -> &Migrations {
         &self.migrations
     }
@@ -420,6 +445,18 @@ impl TestDb {
     ///
     /// [`Error::Sqlite`] naming the file, for example while another connection holds a
     /// write transaction open.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
+    /// let db = sqlite_testdb::TestDb::new(&m)?;
+    /// let before = db.snapshot()?;
+    /// db.connect()?.execute_batch("DROP TABLE users")?;
+    /// db.restore(&before)?;
+    /// assert_eq!(db.schema()?.tables(), ["users"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn restore(&self, snapshot: &Snapshot) -> Result<()> {
         snapshot.restore_into(&mut self.connect()?, &self.path)
     }
@@ -611,6 +648,22 @@ impl<'m> Builder<'m> {
 
     /// Stops at this migration version instead of the latest (refinery's
     /// `Target::Version`). It must be one of the set's versions.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__posts", "CREATE TABLE posts(id INTEGER PRIMARY KEY);")?,
+    /// # ])?;
+    /// use sqlite_testdb::{Error, TestDb};
+    ///
+    /// let db = TestDb::builder(&m).version(1).build()?;
+    /// assert_eq!(db.schema()?.tables(), ["users"]);
+    /// let unknown = TestDb::builder(&m).version(7).build();
+    /// assert!(matches!(unknown, Err(Error::UnknownVersion { version: 7, .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn version(&mut self, version: Version) -> &mut Self {
         self.version = Some(version);
         self
@@ -618,6 +671,19 @@ impl<'m> Builder<'m> {
 
     /// SQL run once in the template after the migrations, so that every copy starts with
     /// its rows. Several seeds run in the order given. Part of the template's fingerprint.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
+    /// let db = sqlite_testdb::TestDb::builder(&m)
+    ///     .seed_sql("INSERT INTO users(email) VALUES ('a@x')")
+    ///     .seed_sql("UPDATE users SET email = upper(email)") // runs second
+    ///     .build()?;
+    /// let email: String = db.connect()?.query_row("SELECT email FROM users", [], |r| r.get(0))?;
+    /// assert_eq!(email, "A@X");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn seed_sql(&mut self, sql: impl Into<String>) -> &mut Self {
         self.seeds.push(Seed::Sql(sql.into()));
         self
@@ -625,12 +691,39 @@ impl<'m> Builder<'m> {
 
     /// Like [`seed_sql`](Self::seed_sql), with the SQL read from a file when the database
     /// is built.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
+    /// let dir = tempfile::tempdir()?;
+    /// let seed = dir.path().join("seed.sql");
+    /// std::fs::write(&seed, "INSERT INTO users(email) VALUES ('a@x');")?;
+    /// let db = sqlite_testdb::TestDb::builder(&m).seed_file(seed).build()?;
+    /// let email: String = db.connect()?.query_row("SELECT email FROM users", [], |r| r.get(0))?;
+    /// assert_eq!(email, "a@x");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn seed_file(&mut self, path: impl Into<PathBuf>) -> &mut Self {
         self.seeds.push(Seed::File(path.into()));
         self
     }
 
     /// What happens to the files on drop; overrides `SQLITE_TESTDB_KEEP`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
+    /// use sqlite_testdb::{Keep, TestDb};
+    ///
+    /// let db = TestDb::builder(&m).keep(Keep::Always).build()?;
+    /// let path = db.path().to_path_buf();
+    /// drop(db); // prints "sqlite-testdb: kept database at …" on stderr
+    /// assert!(path.exists());
+    /// # std::fs::remove_dir_all(path.parent().ok_or("no folder")?)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn keep(&mut self, keep: Keep) -> &mut Self {
         self.keep = Some(keep);
         self
@@ -638,6 +731,18 @@ impl<'m> Builder<'m> {
 
     /// The template cache folder; overrides `SQLITE_TESTDB_CACHE_DIR` and the default
     /// (`sqlite-testdb/` in the cargo target folder).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
+    /// let cache = tempfile::tempdir()?;
+    /// let mut builder = sqlite_testdb::TestDb::builder(&m);
+    /// let db = builder.cache_dir(cache.path()).build()?;
+    /// let template = cache.path().join(format!("{}.sqlite", builder.fingerprint()?));
+    /// assert!(template.is_file());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn cache_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
         self.cache_dir = Some(dir.into());
         self
@@ -668,12 +773,35 @@ impl<'m> Builder<'m> {
 
     /// How long a connection waits for a lock held by another before SQLite reports
     /// "database is locked". Default: 5 seconds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
+    /// use std::time::Duration;
+    ///
+    /// let db = sqlite_testdb::TestDb::builder(&m).busy_timeout(Duration::from_millis(250)).build()?;
+    /// let ms: i64 = db.connect()?.query_row("PRAGMA busy_timeout", [], |r| r.get(0))?;
+    /// assert_eq!(ms, 250);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn busy_timeout(&mut self, timeout: Duration) -> &mut Self {
         self.connect.busy_timeout = timeout;
         self
     }
 
     /// The most connections a [`TestDb::pool`] opens. Default: 4.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
+    /// let db = sqlite_testdb::TestDb::builder(&m).pool_max_size(2).build()?;
+    /// let pool = db.pool()?;
+    /// let _both = (pool.get()?, pool.get()?);
+    /// assert!(pool.try_get().is_none()); // no third connection
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn pool_max_size(&mut self, size: u32) -> &mut Self {
         self.connect.pool_max_size = size.max(1);
         self
@@ -714,6 +842,19 @@ impl<'m> Builder<'m> {
     }
 
     /// The migrations these settings are for.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__posts", "CREATE TABLE posts(id INTEGER PRIMARY KEY);")?,
+    /// # ])?;
+    /// let mut builder = sqlite_testdb::TestDb::builder(&m);
+    /// builder.version(1);
+    /// assert_eq!(builder.migrations().latest(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn migrations(&self) -> &Migrations {
         self.migrations
     }
@@ -724,6 +865,21 @@ impl<'m> Builder<'m> {
     ///
     /// [`Error::UnknownVersion`] for a version not in the set, [`Error::Io`] for a seed file
     /// that cannot be read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__posts", "CREATE TABLE posts(id INTEGER PRIMARY KEY);")?,
+    /// # ])?;
+    /// use sqlite_testdb::{Keep, TestDb};
+    ///
+    /// let latest = TestDb::builder(&m).fingerprint()?;
+    /// assert_ne!(latest, TestDb::builder(&m).version(1).fingerprint()?);
+    /// assert_eq!(latest, TestDb::builder(&m).keep(Keep::Never).fingerprint()?); // not part of it
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn fingerprint(&self) -> Result<Fingerprint> {
         let seeds = self.seeds()?;
         self.request(&seeds)?.fingerprint()
@@ -735,6 +891,17 @@ impl<'m> Builder<'m> {
     ///
     /// See [`TestDb::new`]; also [`Error::UnknownVersion`] for a version not in the set and
     /// [`Error::Seed`] for seed SQL that fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
+    /// let builder = sqlite_testdb::TestDb::builder(&m);
+    /// let (a, b) = (builder.build()?, builder.build()?);
+    /// assert!(a.path().starts_with(std::env::temp_dir()));
+    /// assert_ne!(a.path(), b.path());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn build(&self) -> Result<TestDb> {
         self.build_in(std::env::temp_dir())
     }
@@ -744,6 +911,16 @@ impl<'m> Builder<'m> {
     /// # Errors
     ///
     /// See [`build`](Self::build).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
+    /// let parent = tempfile::tempdir()?;
+    /// let db = sqlite_testdb::TestDb::builder(&m).build_in(parent.path())?;
+    /// assert!(db.path().starts_with(parent.path()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn build_in(&self, parent: impl AsRef<Path>) -> Result<TestDb> {
         let keep = self.keep.map_or_else(env::keep, Ok)?;
         let seeds = self.seeds()?;

@@ -13,6 +13,17 @@ use crate::{Error, Result};
 
 /// A migration version: refinery's own version type (`i32`, or `i64` with refinery's
 /// `int8-versions` feature).
+///
+/// # Examples
+///
+/// ```
+/// let m = sqlite_testdb::Migrations::from_migrations([
+///     refinery::Migration::unapplied("V20240115__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?,
+/// ])?;
+/// let latest: sqlite_testdb::Version = m.latest();
+/// assert_eq!(latest, 20240115);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type Version = refinery::SchemaVersion;
 
 /// The suffix of a down script: `V3__sessions.down.sql` undoes `V3__sessions.sql`.
@@ -71,6 +82,22 @@ struct Entry {
 ///
 /// refinery has no down migrations and skips these files; this crate keeps them for
 /// rollback tests.
+///
+/// # Examples
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # std::fs::write(dir.path().join("V1__users.sql"), "CREATE TABLE users(id INTEGER PRIMARY KEY);")?;
+/// # std::fs::write(dir.path().join("V1__users.down.sql"), "DROP TABLE users;")?;
+/// # std::fs::write(dir.path().join("V2__posts.sql"), "CREATE TABLE posts(id INTEGER PRIMARY KEY);")?;
+/// use sqlite_testdb::{DownScript, Migrations};
+///
+/// let m = Migrations::from_dir(dir.path())?;
+/// let down: &DownScript = m.down_script(1).ok_or("no down script")?;
+/// assert_eq!(down.sql(), "DROP TABLE users;");
+/// assert!(m.down_script(2).is_none()); // V2 has no down script
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DownScript {
     path: Option<PathBuf>,
@@ -79,17 +106,56 @@ pub struct DownScript {
 
 impl DownScript {
     /// The down script's file, `None` for one given in code.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # std::fs::write(dir.path().join("V1__users.sql"), "CREATE TABLE users(id INTEGER PRIMARY KEY);")?;
+    /// # std::fs::write(dir.path().join("V1__users.down.sql"), "DROP TABLE users;")?;
+    /// # std::fs::write(dir.path().join("V2__posts.sql"), "CREATE TABLE posts(id INTEGER PRIMARY KEY);")?;
+    /// let m = sqlite_testdb::Migrations::from_dir(dir.path())?;
+    /// let down = m.down_script(1).ok_or("no down script")?;
+    /// assert!(down.path().is_some_and(|p| p.ends_with("V1__users.down.sql")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
     }
 
     /// The SQL of the down script.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # std::fs::write(dir.path().join("V1__users.sql"), "CREATE TABLE users(id INTEGER PRIMARY KEY);")?;
+    /// # std::fs::write(dir.path().join("V1__users.down.sql"), "DROP TABLE users;")?;
+    /// # std::fs::write(dir.path().join("V2__posts.sql"), "CREATE TABLE posts(id INTEGER PRIMARY KEY);")?;
+    /// let m = sqlite_testdb::Migrations::from_dir(dir.path())?;
+    /// assert_eq!(m.down_script(1).ok_or("no down script")?.sql(), "DROP TABLE users;");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn sql(&self) -> &str {
         &self.sql
     }
 
     /// Whether the script holds no statement, only comments (as diesel generates for a
     /// migration that cannot be undone): its migration is irreversible.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # std::fs::write(dir.path().join("V1__users.sql"), "CREATE TABLE users(id INTEGER PRIMARY KEY);")?;
+    /// # std::fs::write(dir.path().join("V1__users.down.sql"), "DROP TABLE users;")?;
+    /// # std::fs::write(dir.path().join("V2__purge.sql"), "DELETE FROM users;")?;
+    /// std::fs::write(dir.path().join("V2__purge.down.sql"), "-- Deleted rows cannot be brought back.")?;
+    /// let m = sqlite_testdb::Migrations::from_dir(dir.path())?;
+    /// assert!(!m.down_script(1).ok_or("no down script")?.is_irreversible());
+    /// assert!(m.down_script(2).ok_or("no down script")?.is_irreversible());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_irreversible(&self) -> bool {
         !crate::sql::has_statement(&self.sql)
     }
@@ -373,31 +439,107 @@ impl Migrations {
     }
 
     /// The folder the set was loaded from (canonical), `None` for a runner or code.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # std::fs::write(dir.path().join("V1__users.sql"), "CREATE TABLE users(id INTEGER PRIMARY KEY);")?;
+    /// # std::fs::write(dir.path().join("V1__users.down.sql"), "DROP TABLE users;")?;
+    /// # std::fs::write(dir.path().join("V2__posts.sql"), "CREATE TABLE posts(id INTEGER PRIMARY KEY);")?;
+    /// use sqlite_testdb::Migrations;
+    ///
+    /// let m = Migrations::from_dir(dir.path())?;
+    /// assert_eq!(m.dir(), Some(dir.path().canonicalize()?.as_path()));
+    /// let in_code = Migrations::from_migrations(m.iter().cloned())?;
+    /// assert_eq!(in_code.dir(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn dir(&self) -> Option<&Path> {
         self.inner.dir.as_deref()
     }
 
     /// How many migrations the set holds (never zero).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V3__posts", "CREATE TABLE posts(id INTEGER PRIMARY KEY);")?,
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?,
+    /// # ])?;
+    /// assert_eq!(m.len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.inner.entries.len()
     }
 
     /// Always `false`: an empty set is rejected when loaded. Present for API convention.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V3__posts", "CREATE TABLE posts(id INTEGER PRIMARY KEY);")?,
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?,
+    /// # ])?;
+    /// use sqlite_testdb::{Error, Migrations};
+    ///
+    /// assert!(!m.is_empty());
+    /// let none = Migrations::from_migrations(Vec::new());
+    /// assert!(matches!(none, Err(Error::NoMigrations { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.inner.entries.is_empty()
     }
 
     /// The migrations, ordered by version.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V3__posts", "CREATE TABLE posts(id INTEGER PRIMARY KEY);")?,
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?,
+    /// # ])?;
+    /// let names: Vec<&str> = m.iter().map(|m| m.name()).collect();
+    /// assert_eq!(names, ["users", "posts"]); // by version, not in the order given
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Migration> + ExactSizeIterator + '_ {
         self.inner.entries.iter().map(|e| &e.migration)
     }
 
     /// The versions, in ascending order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V3__posts", "CREATE TABLE posts(id INTEGER PRIMARY KEY);")?,
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?,
+    /// # ])?;
+    /// assert_eq!(m.versions().collect::<Vec<_>>(), [1, 3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn versions(&self) -> impl DoubleEndedIterator<Item = Version> + ExactSizeIterator + '_ {
         self.iter().map(Migration::version)
     }
 
     /// The highest version.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V3__posts", "CREATE TABLE posts(id INTEGER PRIMARY KEY);")?,
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?,
+    /// # ])?;
+    /// assert_eq!(m.latest(), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn latest(&self) -> Version {
         self.inner
             .entries
@@ -406,16 +548,57 @@ impl Migrations {
     }
 
     /// The migration with this version.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V3__posts", "CREATE TABLE posts(id INTEGER PRIMARY KEY);")?,
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?,
+    /// # ])?;
+    /// assert_eq!(m.get(3).map(|m| m.name()), Some("posts"));
+    /// assert!(m.get(2).is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get(&self, version: Version) -> Option<&Migration> {
         self.entry(version).map(|e| &e.migration)
     }
 
     /// The file a migration was loaded from, `None` for a runner's or one built in code.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # std::fs::write(dir.path().join("V1__users.sql"), "CREATE TABLE users(id INTEGER PRIMARY KEY);")?;
+    /// # std::fs::write(dir.path().join("V1__users.down.sql"), "DROP TABLE users;")?;
+    /// # std::fs::write(dir.path().join("V2__posts.sql"), "CREATE TABLE posts(id INTEGER PRIMARY KEY);")?;
+    /// use sqlite_testdb::Migrations;
+    ///
+    /// let m = Migrations::from_dir(dir.path())?;
+    /// assert!(m.file(2).is_some_and(|p| p.ends_with("V2__posts.sql")));
+    /// let in_code = Migrations::from_migrations(m.iter().cloned())?;
+    /// assert_eq!(in_code.file(2), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn file(&self, version: Version) -> Option<&Path> {
         self.entry(version).and_then(|e| e.file.as_deref())
     }
 
     /// The down script of a migration, if it has one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # std::fs::write(dir.path().join("V1__users.sql"), "CREATE TABLE users(id INTEGER PRIMARY KEY);")?;
+    /// # std::fs::write(dir.path().join("V1__users.down.sql"), "DROP TABLE users;")?;
+    /// # std::fs::write(dir.path().join("V2__posts.sql"), "CREATE TABLE posts(id INTEGER PRIMARY KEY);")?;
+    /// let m = sqlite_testdb::Migrations::from_dir(dir.path())?;
+    /// assert_eq!(m.down_script(1).map(|d| d.sql()), Some("DROP TABLE users;"));
+    /// assert!(m.down_script(2).is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn down_script(&self, version: Version) -> Option<&DownScript> {
         self.entry(version).and_then(|e| e.down.as_ref())
     }

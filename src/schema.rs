@@ -43,6 +43,19 @@ pub struct Schema {
 }
 
 /// One table, index, view or trigger of a [`Schema`].
+///
+/// # Examples
+///
+/// ```
+/// let conn = rusqlite::Connection::open_in_memory()?;
+/// conn.execute_batch("CREATE TABLE Users(id INTEGER PRIMARY KEY, email TEXT);
+///                     CREATE INDEX users_email ON users(email);")?;
+/// let schema = sqlite_testdb::Schema::capture(&conn)?;
+/// let index = schema.get("users_email").ok_or("no index")?;
+/// assert_eq!((index.kind(), index.name(), index.table()), ("index", "users_email", "users"));
+/// assert_eq!(index.to_string(), "create index users_email on users(email)");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SchemaObject {
     kind: Kind,
@@ -82,21 +95,80 @@ impl Kind {
 
 impl SchemaObject {
     /// `table`, `index`, `view` or `trigger`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let conn = rusqlite::Connection::open_in_memory()?;
+    /// # conn.execute_batch("
+    /// #     CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT UNIQUE, active INTEGER);
+    /// #     CREATE TABLE audit(user_id INTEGER);
+    /// #     CREATE INDEX users_active ON users(active);
+    /// #     CREATE VIEW active_users AS SELECT * FROM users WHERE active;
+    /// #     CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN INSERT INTO audit VALUES (new.id); END;
+    /// # ")?;
+    /// let schema = sqlite_testdb::Schema::capture(&conn)?;
+    /// let kinds: Vec<&str> = schema.objects().iter().map(|o| o.kind()).collect();
+    /// assert_eq!(kinds, ["table", "table", "index", "view", "trigger"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn kind(&self) -> &'static str {
         self.kind.as_str()
     }
 
     /// The object's name, in lower case.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let conn = rusqlite::Connection::open_in_memory()?;
+    /// conn.execute_batch(r#"CREATE TABLE "Users"(id INTEGER PRIMARY KEY)"#)?;
+    /// let schema = sqlite_testdb::Schema::capture(&conn)?;
+    /// assert_eq!(schema.objects()[0].name(), "users");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// The table it belongs to (for a table or view: its own name), in lower case.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let conn = rusqlite::Connection::open_in_memory()?;
+    /// # conn.execute_batch("
+    /// #     CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT UNIQUE, active INTEGER);
+    /// #     CREATE TABLE audit(user_id INTEGER);
+    /// #     CREATE INDEX users_active ON users(active);
+    /// #     CREATE VIEW active_users AS SELECT * FROM users WHERE active;
+    /// #     CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN INSERT INTO audit VALUES (new.id); END;
+    /// # ")?;
+    /// let schema = sqlite_testdb::Schema::capture(&conn)?;
+    /// let trigger = schema.get("users_audit").ok_or("no trigger")?;
+    /// assert_eq!(trigger.table(), "users");
+    /// assert_eq!(schema.get("audit").ok_or("no table")?.table(), "audit");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn table(&self) -> &str {
         &self.table
     }
 
     /// Its normalized `CREATE` statement, on one line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let conn = rusqlite::Connection::open_in_memory()?;
+    /// conn.execute_batch("CREATE TABLE [Users] (
+    ///     id   INTEGER PRIMARY KEY,  -- the key
+    ///     note TEXT DEFAULT 'Hello'
+    /// )")?;
+    /// let schema = sqlite_testdb::Schema::capture(&conn)?;
+    /// let users = schema.get("users").ok_or("no table")?;
+    /// assert_eq!(users.sql(), "create table users(id integer primary key, note text default 'Hello')");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn sql(&self) -> &str {
         &self.sql
     }
@@ -109,6 +181,17 @@ impl Schema {
     ///
     /// [`Error::Sqlite`] when `sqlite_master` cannot be read; the path is the database's
     /// file, empty for an in-memory database.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let conn = rusqlite::Connection::open_in_memory()?;
+    /// conn.execute_batch("CREATE TABLE users(id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT UNIQUE)")?;
+    /// let schema = sqlite_testdb::Schema::capture(&conn)?;
+    /// assert_eq!(schema.tables(), ["users"]); // no sqlite_sequence
+    /// assert!(schema.indexes().is_empty()); // no automatic index for UNIQUE
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn capture(conn: &Connection) -> Result<Schema> {
         let path = conn.path().unwrap_or_default().to_owned();
         let read = || -> rusqlite::Result<Vec<(String, String, String, String)>> {
@@ -137,26 +220,107 @@ impl Schema {
     }
 
     /// Every object, ordered tables, indexes, views, triggers, then by name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let conn = rusqlite::Connection::open_in_memory()?;
+    /// # conn.execute_batch("
+    /// #     CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT UNIQUE, active INTEGER);
+    /// #     CREATE TABLE audit(user_id INTEGER);
+    /// #     CREATE INDEX users_active ON users(active);
+    /// #     CREATE VIEW active_users AS SELECT * FROM users WHERE active;
+    /// #     CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN INSERT INTO audit VALUES (new.id); END;
+    /// # ")?;
+    /// let schema = sqlite_testdb::Schema::capture(&conn)?;
+    /// let names: Vec<&str> = schema.objects().iter().map(|o| o.name()).collect();
+    /// assert_eq!(names, ["audit", "users", "users_active", "active_users", "users_audit"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn objects(&self) -> &[SchemaObject] {
         &self.objects
     }
 
     /// The table names, sorted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let conn = rusqlite::Connection::open_in_memory()?;
+    /// # conn.execute_batch("
+    /// #     CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT UNIQUE, active INTEGER);
+    /// #     CREATE TABLE audit(user_id INTEGER);
+    /// #     CREATE INDEX users_active ON users(active);
+    /// #     CREATE VIEW active_users AS SELECT * FROM users WHERE active;
+    /// #     CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN INSERT INTO audit VALUES (new.id); END;
+    /// # ")?;
+    /// let schema = sqlite_testdb::Schema::capture(&conn)?;
+    /// assert_eq!(schema.tables(), ["audit", "users"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn tables(&self) -> Vec<&str> {
         self.names(Kind::Table)
     }
 
     /// The index names, sorted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let conn = rusqlite::Connection::open_in_memory()?;
+    /// # conn.execute_batch("
+    /// #     CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT UNIQUE, active INTEGER);
+    /// #     CREATE TABLE audit(user_id INTEGER);
+    /// #     CREATE INDEX users_active ON users(active);
+    /// #     CREATE VIEW active_users AS SELECT * FROM users WHERE active;
+    /// #     CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN INSERT INTO audit VALUES (new.id); END;
+    /// # ")?;
+    /// let schema = sqlite_testdb::Schema::capture(&conn)?;
+    /// assert_eq!(schema.indexes(), ["users_active"]); // not UNIQUE's automatic index
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn indexes(&self) -> Vec<&str> {
         self.names(Kind::Index)
     }
 
     /// The view names, sorted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let conn = rusqlite::Connection::open_in_memory()?;
+    /// # conn.execute_batch("
+    /// #     CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT UNIQUE, active INTEGER);
+    /// #     CREATE TABLE audit(user_id INTEGER);
+    /// #     CREATE INDEX users_active ON users(active);
+    /// #     CREATE VIEW active_users AS SELECT * FROM users WHERE active;
+    /// #     CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN INSERT INTO audit VALUES (new.id); END;
+    /// # ")?;
+    /// let schema = sqlite_testdb::Schema::capture(&conn)?;
+    /// assert_eq!(schema.views(), ["active_users"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn views(&self) -> Vec<&str> {
         self.names(Kind::View)
     }
 
     /// The trigger names, sorted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let conn = rusqlite::Connection::open_in_memory()?;
+    /// # conn.execute_batch("
+    /// #     CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT UNIQUE, active INTEGER);
+    /// #     CREATE TABLE audit(user_id INTEGER);
+    /// #     CREATE INDEX users_active ON users(active);
+    /// #     CREATE VIEW active_users AS SELECT * FROM users WHERE active;
+    /// #     CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN INSERT INTO audit VALUES (new.id); END;
+    /// # ")?;
+    /// let schema = sqlite_testdb::Schema::capture(&conn)?;
+    /// assert_eq!(schema.triggers(), ["users_audit"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn triggers(&self) -> Vec<&str> {
         self.names(Kind::Trigger)
     }
@@ -170,6 +334,23 @@ impl Schema {
     }
 
     /// The object with this name (any case), if there is one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let conn = rusqlite::Connection::open_in_memory()?;
+    /// # conn.execute_batch("
+    /// #     CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT UNIQUE, active INTEGER);
+    /// #     CREATE TABLE audit(user_id INTEGER);
+    /// #     CREATE INDEX users_active ON users(active);
+    /// #     CREATE VIEW active_users AS SELECT * FROM users WHERE active;
+    /// #     CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN INSERT INTO audit VALUES (new.id); END;
+    /// # ")?;
+    /// let schema = sqlite_testdb::Schema::capture(&conn)?;
+    /// assert_eq!(schema.get("USERS").map(|o| o.kind()), Some("table"));
+    /// assert!(schema.get("sessions").is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get(&self, name: &str) -> Option<&SchemaObject> {
         let name = name.to_lowercase();
         self.objects.iter().find(|o| o.name == name)
@@ -232,6 +413,21 @@ impl Schema {
     }
 
     /// [`diff`](Self::diff) with names for the two sides in the header.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use rusqlite::Connection;
+    /// use sqlite_testdb::Schema;
+    ///
+    /// let a = Connection::open_in_memory()?;
+    /// a.execute_batch("CREATE TABLE users(id INTEGER PRIMARY KEY)")?;
+    /// let b = Connection::open_in_memory()?;
+    /// b.execute_batch("CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT)")?;
+    /// let diff = Schema::capture(&a)?.diff_labeled(&Schema::capture(&b)?, "V1", "V2");
+    /// assert!(diff.starts_with("--- V1\n+++ V2\n"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn diff_labeled(&self, other: &Schema, old: &str, new: &str) -> String {
         if self == other {
             return String::new();

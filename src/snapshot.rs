@@ -16,6 +16,21 @@ use crate::{Error, Result};
 ///
 /// Both copy pages with SQLite's backup API, which is consistent even while other
 /// connections to the database are open.
+///
+/// # Examples
+///
+/// ```
+/// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+/// let db = sqlite_testdb::TestDb::builder(&m).seed_sql("INSERT INTO users DEFAULT VALUES").build()?;
+/// let seeded = db.snapshot()?;
+/// for attempt in 0..3 {
+///     db.connect()?.execute("DELETE FROM users", [])?;
+///     db.restore(&seeded)?; // every attempt starts from the same rows
+///     let n: i64 = db.connect()?.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+///     assert_eq!(n, 1, "attempt {attempt}");
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Snapshot {
     source: PathBuf,
     pages: Mutex<Connection>,
@@ -40,6 +55,16 @@ impl Snapshot {
     }
 
     /// The database the snapshot was taken of.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// let db = sqlite_testdb::TestDb::new(&m)?;
+    /// let snapshot = db.snapshot()?;
+    /// assert_eq!(snapshot.source(), db.path());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn source(&self) -> &Path {
         &self.source
     }
