@@ -63,18 +63,27 @@ impl Request<'_> {
 #[derive(Clone, Debug)]
 pub(crate) struct Template {
     path: PathBuf,
+    /// The file's stamp when this process checked it: looked at again before each copy.
+    stamp: Stamp,
     /// A shared lock on the template while this process may copy it, so that no other
     /// process removes it as unused.
     _in_use: Option<Arc<File>>,
 }
 
 impl Template {
-    fn in_use(path: PathBuf) -> Self {
+    fn in_use(path: PathBuf, stamp: Stamp) -> Self {
         let in_use = cache::mark_in_use(&path).map(Arc::new);
         Template {
             path,
+            stamp,
             _in_use: in_use,
         }
+    }
+
+    /// Whether the file is still the one this process checked (same size, modification
+    /// time and inode): a truncated, rewritten or replaced template is checked again.
+    fn unchanged(&self) -> bool {
+        Stamp::of(&self.path).is_some_and(|s| s == self.stamp)
     }
 
     /// The template file.
@@ -176,7 +185,7 @@ pub(crate) fn obtain(request: &Request<'_>) -> Result<Template> {
     // Threads of this process wait for one build; then every thread reuses the result.
     let slot = slot(&paths.template);
     let mut known = slot.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(template) = known.as_ref() {
+    if let Some(template) = known.as_ref().filter(|t| t.unchanged()) {
         return Ok(template.clone());
     }
     let template = match check(&paths, fingerprint)? {
@@ -275,18 +284,31 @@ fn check(paths: &Paths, fingerprint: Fingerprint) -> Result<Option<Template>> {
     if record.fingerprint != fingerprint {
         return Ok(None);
     }
-    let Some(bytes) = read_optional(&paths.template)? else {
+    // Only this user can write to the folder, but a file someone else placed is not trusted.
+    match fs::metadata(&paths.template) {
+        Ok(meta) if cache::owned_by_me(&meta) => {}
+        Ok(_) => return Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", &paths.template, e)),
+    }
+    // The file as published (same size, modification time and inode) needs no reading; any
+    // other is read and its content digest compared.
+    let Some(stamp) = Stamp::of(&paths.template) else {
         return Ok(None);
     };
-    if bytes.len() as u64 != record.size || fingerprint::content_digest(&bytes) != record.content {
-        return Ok(None);
-    }
-    // Only this user can write to the folder, but a file someone else placed is not trusted.
-    if !fs::metadata(&paths.template).is_ok_and(|m| cache::owned_by_me(&m)) {
-        return Ok(None);
+    if stamp != record.stamp {
+        let Some(bytes) = read_optional(&paths.template)? else {
+            return Ok(None);
+        };
+        if bytes.len() as u64 != stamp.len
+            || bytes.len() as u64 != record.stamp.len
+            || fingerprint::content_digest(&bytes) != record.content
+        {
+            return Ok(None);
+        }
     }
     cache::touch(&paths.record);
-    Ok(Some(Template::in_use(paths.template.clone())))
+    Ok(Some(Template::in_use(paths.template.clone(), stamp)))
 }
 
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
@@ -325,9 +347,11 @@ fn build(request: &Request<'_>, paths: &Paths, fingerprint: Fingerprint) -> Resu
     File::open(&db)
         .and_then(|f| f.sync_all())
         .map_err(|e| Error::io("sync built template", &db, e))?;
+    let stamp = Stamp::of(&db)
+        .ok_or_else(|| Error::io("read built template", &db, io::Error::other("no metadata")))?;
     let record = Record {
         fingerprint,
-        size: bytes.len() as u64,
+        stamp,
         content: fingerprint::content_digest(&bytes),
     };
     let record_tmp = staging.path().join("template.record");
@@ -342,7 +366,7 @@ fn build(request: &Request<'_>, paths: &Paths, fingerprint: Fingerprint) -> Resu
     let _ = File::open(&paths.dir).and_then(|d| d.sync_all());
 
     log_build(paths, request, fingerprint, started);
-    let template = Template::in_use(paths.template.clone());
+    let template = Template::in_use(paths.template.clone(), stamp);
     cache::remove_unused(&paths.dir, &fingerprint.to_string());
     Ok(template)
 }
@@ -439,8 +463,36 @@ fn log_build(paths: &Paths, request: &Request<'_>, fingerprint: Fingerprint, sta
 /// What a template must be: written beside it when it is built, checked before it is used.
 struct Record {
     fingerprint: Fingerprint,
-    size: u64,
+    stamp: Stamp,
     content: String,
+}
+
+/// What identifies a file's version without reading it: size, modification time, inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified_ns: u128,
+    inode: u64,
+}
+
+impl Stamp {
+    fn of(path: &Path) -> Option<Stamp> {
+        let meta = fs::metadata(path).ok()?;
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Some(Stamp {
+            len: meta.len(),
+            modified_ns: meta
+                .modified()
+                .ok()?
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .ok()?
+                .as_nanos(),
+            inode,
+        })
+    }
 }
 
 impl Record {
@@ -458,7 +510,11 @@ impl Record {
         };
         Some(Record {
             fingerprint: Fingerprint::parse(&field("fingerprint")?)?,
-            size: field("size")?.parse().ok()?,
+            stamp: Stamp {
+                len: field("size")?.parse().ok()?,
+                modified_ns: field("modified-ns")?.parse().ok()?,
+                inode: field("inode")?.parse().ok()?,
+            },
             content: field("content-sha1-uuid5")?,
         })
     }
@@ -468,7 +524,9 @@ impl std::fmt::Display for Record {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "{RECORD_HEADER}")?;
         writeln!(f, "fingerprint {}", self.fingerprint)?;
-        writeln!(f, "size {}", self.size)?;
+        writeln!(f, "size {}", self.stamp.len)?;
+        writeln!(f, "modified-ns {}", self.stamp.modified_ns)?;
+        writeln!(f, "inode {}", self.stamp.inode)?;
         writeln!(f, "content-sha1-uuid5 {}", self.content)
     }
 }
@@ -487,7 +545,11 @@ mod tests {
                 page_size: PAGE_SIZE,
                 journal_mode: JOURNAL_MODE,
             }),
-            size: 8192,
+            stamp: Stamp {
+                len: 8192,
+                modified_ns: 1_700_000_000_000_000_000,
+                inode: 42,
+            },
             content: fingerprint::content_digest(b"abc"),
         };
         let text = record.to_string();
@@ -496,7 +558,7 @@ mod tests {
             parsed
                 .as_ref()
                 .is_some_and(|p| p.fingerprint == record.fingerprint
-                    && p.size == 8192
+                    && p.stamp == record.stamp
                     && p.content == record.content)
         );
         assert!(Record::parse(&text.replace("size 8192", "size x")).is_none());

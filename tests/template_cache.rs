@@ -280,3 +280,31 @@ fn stale_build_folders_of_a_dead_builder_are_cleared() -> TestResult {
     assert!(!stale.exists());
     Ok(())
 }
+
+#[test]
+fn a_template_damaged_while_this_process_uses_it_is_checked_again_and_rebuilt() -> TestResult {
+    let m = example_migrations()?;
+    let cache = tempfile::tempdir()?;
+    let mut builder = TestDb::builder(&m);
+    builder.cache_dir(cache.path());
+    drop(builder.build()?);
+    let template = template_path(cache.path(), &m)?;
+    let len = fs::metadata(&template)?.len();
+
+    // Truncated: the size differs.
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&template)?
+        .set_len(len / 2)?;
+    assert_eq!(builder.build()?.version()?, Some(7));
+    assert_eq!(build_log(cache.path()).len(), 2);
+
+    // Replaced by garbage of the same size: another file.
+    let garbage = cache.path().join("garbage");
+    fs::write(&garbage, vec![0x5a; usize::try_from(len)?])?;
+    fs::rename(&garbage, &template)?;
+    let db = builder.build()?;
+    assert_eq!(db.version()?, Some(7));
+    assert_eq!(build_log(cache.path()).len(), 3);
+    Ok(())
+}
