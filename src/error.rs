@@ -198,6 +198,32 @@ pub enum Error {
         detail: String,
     },
 
+    /// A check of [`replay::check_with_data`](crate::replay::check_with_data) failed: a
+    /// migration that passes on an empty database fails, or loses rows or values, on one
+    /// holding generated rows.
+    #[error(
+        "replay with data failed at {migration} ({}): {check}{}\n{detail}{}",
+        file.as_deref().map_or_else(|| "embedded".into(), |f| f.display().to_string()),
+        crate::replay::table_and_column(table.as_deref(), column.as_deref()),
+        script.as_deref().map_or_else(String::new, crate::replay::reproduce_hint)
+    )]
+    ReplayData {
+        /// The migration at which it failed, as refinery names it.
+        migration: String,
+        /// Its file; `None` for a migration from a runner or built in code.
+        file: Option<Box<std::path::Path>>,
+        /// The check that failed, e.g. `must keep every generated row and value`.
+        check: &'static str,
+        /// The table involved, where known, as SQLite's message names it.
+        table: Option<Box<str>>,
+        /// The column involved (several: comma separated), where known.
+        column: Option<Box<str>>,
+        /// SQLite's message and the generated rows involved, or the rows and values lost.
+        detail: Box<str>,
+        /// A kept SQL script that reproduces the failure: `sqlite3 < script`.
+        script: Option<Box<std::path::Path>>,
+    },
+
     /// The migrations (or seeds) left rows that violate a foreign key: a template with them
     /// is never handed out. `replay::check` names the migration.
     #[error(

@@ -99,6 +99,7 @@
 
 mod cache;
 mod connect;
+mod data;
 mod db;
 mod env;
 mod error;
@@ -114,6 +115,7 @@ mod sql;
 mod template;
 
 pub use connect::Pool;
+pub use data::DataOptions;
 pub use db::{Builder, Keep, TestDb};
 pub use error::{Error, Result};
 pub use fingerprint::Fingerprint;

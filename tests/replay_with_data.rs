@@ -1,0 +1,651 @@
+//! `replay::check_with_data`: migrations that pass on an empty database and fail, or lose
+//! data, on one holding rows; the row generator; determinism; `expect_changes`.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use common::{EXAMPLE_TABLES, example_migrations, test_migrations};
+use rusqlite::Connection;
+use sqlite_testdb::replay::{self, DataChange, ReplayReport};
+use sqlite_testdb::{DataOptions, Error, Migrations, TestDb};
+
+type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+/// The options the issue asks for.
+fn options() -> DataOptions {
+    DataOptions::default().rows_per_table(50).seed(7)
+}
+
+/// The fields of an `Error::ReplayData`.
+#[derive(Debug)]
+struct Failure {
+    migration: String,
+    file: Option<PathBuf>,
+    check: &'static str,
+    table: Option<String>,
+    column: Option<String>,
+    detail: String,
+    script: PathBuf,
+    message: String,
+}
+
+impl Failure {
+    /// The script's text, after which its folder is removed (it is kept for users).
+    fn take_script(&self) -> std::io::Result<String> {
+        let text = std::fs::read_to_string(&self.script)?;
+        if let Some(dir) = self.script.parent() {
+            std::fs::remove_dir_all(dir)?;
+        }
+        Ok(text)
+    }
+}
+
+/// Loads a bad set, checks that it passes `replay::check` on empty databases, and returns
+/// how `check_with_data` fails on it.
+fn data_failure(set: &str) -> Result<Failure, Box<dyn std::error::Error>> {
+    let m = Migrations::from_dir(test_migrations(set))?;
+    replay::check(&m).map_err(|e| format!("{set} fails replay::check on empty databases: {e}"))?;
+    let err = replay::check_with_data(&m, options())
+        .err()
+        .ok_or_else(|| format!("{set} passed check_with_data"))?;
+    let message = err.to_string();
+    let Error::ReplayData {
+        migration,
+        file,
+        check,
+        table,
+        column,
+        detail,
+        script,
+    } = err
+    else {
+        return Err(format!("expected Error::ReplayData, got {err:?}").into());
+    };
+    let script = script.ok_or("no reproduction script")?;
+    Ok(Failure {
+        migration,
+        file: file.map(PathBuf::from),
+        check,
+        table: table.map(String::from),
+        column: column.map(String::from),
+        detail: detail.into(),
+        script: PathBuf::from(script),
+        message,
+    })
+}
+
+/// Runs a reproduction script the way `sqlite3 < script` does, in memory, stopping at the
+/// first error; returns the connection and SQLite's message of that error, if any.
+fn run_script(text: &str) -> Result<(Connection, Option<String>), Box<dyn std::error::Error>> {
+    let conn = Connection::open_in_memory()?;
+    let failed = match conn.execute_batch(text) {
+        Ok(()) => None,
+        Err(rusqlite::Error::SqliteFailure(_, Some(message))) => Some(message),
+        Err(e) => Some(e.to_string()),
+    };
+    Ok((conn, failed))
+}
+
+fn file_name(path: Option<&Path>) -> Option<String> {
+    path.and_then(Path::file_name)
+        .map(|n| n.to_string_lossy().into_owned())
+}
+
+#[test]
+fn example_migrations_pass_with_rows_in_every_table() -> TestResult {
+    let report = replay::check_with_data(&example_migrations()?, options())?;
+    assert_eq!(report.steps().len(), 7);
+    assert!(report.steps().iter().all(|s| s.data_changes().is_empty()));
+
+    // Rows before each step: V1 has no table before it; V2 finds users; …
+    let first = &report.steps()[0];
+    assert_eq!(first.generated().map(|g| g.tables().len()), Some(0));
+    for (i, step) in report.steps().iter().enumerate().skip(1) {
+        let generated = step.generated().ok_or("no generated rows")?;
+        assert_eq!(generated.tables().len(), i, "{}", step.migration());
+        assert_eq!(generated.skipped(), 0, "{}", step.migration());
+        assert!(
+            generated.tables().iter().all(|t| t.inserted() == 50),
+            "{}",
+            step.migration()
+        );
+    }
+
+    // … and the latest version gets rows in all seven tables, so every table had rows.
+    let latest = report
+        .generated_at_latest()
+        .ok_or("no rows at the latest version")?;
+    let filled: BTreeSet<&str> = latest
+        .tables()
+        .iter()
+        .filter(|t| t.inserted() == 50 && t.skipped() == 0)
+        .map(|t| t.table())
+        .collect();
+    assert_eq!(filled, EXAMPLE_TABLES.into_iter().collect());
+    assert_eq!(latest.inserted(), 350);
+
+    let text = report.to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 9, "{text}");
+    assert!(
+        lines[0].starts_with("V1__users ")
+            && lines[0].ends_with(
+                "applies; integrity ok; foreign keys ok; down reverses it; no table to fill before it"
+            ),
+        "{text}"
+    );
+    assert!(
+        lines[1].ends_with("down reverses it; 50 generated rows in 1 table kept"),
+        "{text}"
+    );
+    assert!(
+        lines[6].ends_with("down reverses it; 300 generated rows in 6 tables kept"),
+        "{text}"
+    );
+    assert_eq!(
+        lines[8],
+        "at V7__authorization_requests: 350 generated rows in 7 tables; integrity ok; foreign keys ok"
+    );
+    Ok(())
+}
+
+#[test]
+fn rebuild_that_makes_a_column_not_null_fails_naming_the_rows_with_null() -> TestResult {
+    let failure = data_failure("data_not_null")?;
+    assert_eq!(failure.migration, "V2__require_nickname");
+    assert_eq!(
+        file_name(failure.file.as_deref()).as_deref(),
+        Some("V2__require_nickname.sql")
+    );
+    assert_eq!(
+        failure.check,
+        "must apply to a database holding generated rows"
+    );
+    assert_eq!(failure.table.as_deref(), Some("users_new"));
+    assert_eq!(failure.column.as_deref(), Some("nickname"));
+    assert!(
+        failure
+            .detail
+            .starts_with("NOT NULL constraint failed: users_new.nickname\n"),
+        "{}",
+        failure.detail
+    );
+    assert!(
+        failure
+            .detail
+            .contains(" of the 50 generated rows of users have nickname NULL (rowid "),
+        "{}",
+        failure.detail
+    );
+    assert!(
+        failure.detail.contains(", e.g. (id, email, nickname) = ("),
+        "{}",
+        failure.detail
+    );
+    assert!(
+        failure
+            .message
+            .starts_with("replay with data failed at V2__require_nickname (")
+            && failure.message.contains(
+                "V2__require_nickname.sql): must apply to a database holding generated rows \
+             (table users_new, column nickname)\nNOT NULL constraint failed: users_new.nickname\n"
+            ),
+        "{}",
+        failure.message
+    );
+    assert!(
+        failure.message.ends_with(&format!(
+            "\nreproduce with: sqlite3 < {}",
+            failure.script.display()
+        )),
+        "{}",
+        failure.message
+    );
+
+    let script = failure.take_script()?;
+    assert!(script.contains("-- The schema at V1, from sqlite_master\nCREATE TABLE users"));
+    assert!(
+        script.contains("-- V2__require_nickname: the migration, as refinery runs it\nBEGIN;\n")
+    );
+    let (_, failed) = run_script(&script)?;
+    assert_eq!(
+        failed.as_deref(),
+        Some("NOT NULL constraint failed: users_new.nickname")
+    );
+    Ok(())
+}
+
+#[test]
+fn unique_index_over_repeating_values_fails_showing_the_repeats() -> TestResult {
+    let failure = data_failure("data_unique")?;
+    assert_eq!(failure.migration, "V2__one_user_per_team");
+    assert_eq!(
+        failure.check,
+        "must apply to a database holding generated rows"
+    );
+    assert_eq!(
+        (failure.table.as_deref(), failure.column.as_deref()),
+        (Some("users"), Some("team"))
+    );
+    let (first, rest) = failure.detail.split_once('\n').ok_or("a one-line detail")?;
+    assert_eq!(first, "UNIQUE constraint failed: users.team");
+    assert!(
+        rest.starts_with("the generated rows of users repeat team: ")
+            && rest.contains(" rows (rowid "),
+        "{rest}"
+    );
+    assert!(
+        failure
+            .message
+            .contains("(table users, column team)\nUNIQUE constraint failed: users.team\n"),
+        "{}",
+        failure.message
+    );
+
+    // Each value shown does repeat in the script's rows.
+    let script = failure.take_script()?;
+    let (conn, failed) = run_script(&script)?;
+    assert_eq!(
+        failed.as_deref(),
+        Some("UNIQUE constraint failed: users.team")
+    );
+    let most: i64 = conn.query_row(
+        "SELECT max(n) FROM (SELECT count(*) AS n FROM users WHERE team IS NOT NULL GROUP BY team)",
+        [],
+        |r| r.get(0),
+    )?;
+    assert!(most > 1);
+    Ok(())
+}
+
+#[test]
+fn rebuild_that_drops_a_columns_data_fails_naming_the_column() -> TestResult {
+    let failure = data_failure("data_drops_column")?;
+    assert_eq!(failure.migration, "V2__add_created_at");
+    assert_eq!(failure.check, "must keep every generated row and value");
+    assert_eq!(
+        (failure.table.as_deref(), failure.column.as_deref()),
+        (Some("users"), Some("bio"))
+    );
+    let lines: Vec<&str> = failure.detail.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", failure.detail);
+    assert!(
+        lines[0].starts_with("users.bio: ")
+            && lines[0].contains(" of 50 values changed, e.g. id ")
+            && lines[0].contains(" → NULL"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(
+        lines[1],
+        "(if the migration deletes or changes them on purpose, mark it: DataOptions::expect_changes(2))"
+    );
+    assert!(
+        failure.message.contains(
+            "V2__add_created_at.sql): must keep every generated row and value (table users, column bio)\nusers.bio: "
+        ),
+        "{}",
+        failure.message
+    );
+
+    // The script runs through and ends with no bio left.
+    let script = failure.take_script()?;
+    let (conn, failed) = run_script(&script)?;
+    assert_eq!(failed, None);
+    let bios: i64 = conn.query_row("SELECT count(bio) FROM users", [], |r| r.get(0))?;
+    assert_eq!(bios, 0);
+    Ok(())
+}
+
+#[test]
+fn foreign_key_added_over_orphans_fails_listing_the_orphan_rows() -> TestResult {
+    let failure = data_failure("data_fk_orphans")?;
+    assert_eq!(failure.migration, "V2__posts_reference_authors");
+    assert_eq!(
+        failure.check,
+        "must apply to a database holding generated rows"
+    );
+    assert_eq!(
+        (failure.table.as_deref(), failure.column.as_deref()),
+        (Some("posts"), Some("author_id"))
+    );
+    let lines: Vec<&str> = failure.detail.lines().collect();
+    assert_eq!(lines[0], "FOREIGN KEY constraint failed");
+    assert!(
+        lines[1].starts_with("with foreign keys off (outside refinery's transaction) it leaves ")
+            && lines[1].ends_with(" generated rows that reference no row:"),
+        "{}",
+        failure.detail
+    );
+    assert!(
+        lines[2].starts_with("posts rowid ")
+            && lines[2].contains(
+                ": author_id has no match in authors(id); the row: (id, author_id, title) = ("
+            ),
+        "{}",
+        failure.detail
+    );
+
+    let script = failure.take_script()?;
+    let (_, failed) = run_script(&script)?;
+    assert_eq!(failed.as_deref(), Some("FOREIGN KEY constraint failed"));
+    Ok(())
+}
+
+#[test]
+fn down_script_that_loses_rows_fails_showing_them() -> TestResult {
+    let failure = data_failure("data_down_loses_rows")?;
+    assert_eq!(failure.migration, "V2__roles");
+    assert_eq!(
+        failure.check,
+        "down script must keep the rows of the tables that existed before up"
+    );
+    assert_eq!(
+        (failure.table.as_deref(), failure.column.as_deref()),
+        (Some("users"), None)
+    );
+    assert!(
+        failure.detail.starts_with("down script: users: ")
+            && failure
+                .detail
+                .contains(" of 50 rows lost, e.g. (id, email, name) = ("),
+        "{}",
+        failure.detail
+    );
+    // The rows lost are those without a name, which the down script does not copy.
+    let first_line = failure.detail.lines().next().unwrap_or_default();
+    assert_eq!(
+        first_line.matches(", NULL)").count(),
+        first_line.matches("(id, email, name) = (").count(),
+        "{first_line}"
+    );
+    assert!(
+        failure
+            .message
+            .contains("(table users)\ndown script: users: "),
+        "{}",
+        failure.message
+    );
+
+    let script = failure.take_script()?;
+    assert!(script.contains("-- V2__roles: its down script\nBEGIN;\n"));
+    let (conn, failed) = run_script(&script)?;
+    assert_eq!(failed, None);
+    let unnamed: i64 =
+        conn.query_row("SELECT count(*) FROM users WHERE name IS NULL", [], |r| {
+            r.get(0)
+        })?;
+    assert_eq!(unnamed, 0);
+    Ok(())
+}
+
+#[test]
+fn expected_changes_are_listed_instead_of_failing() -> TestResult {
+    let m = Migrations::from_dir(test_migrations("data_purge"))?;
+    let err = replay::check_with_data(&m, options()).err();
+    assert!(
+        matches!(&err, Some(Error::ReplayData { migration, table: Some(t), column: None, .. })
+            if migration == "V2__purge_and_normalize" && &**t == "sessions"),
+        "{err:?}"
+    );
+    if let Some(Error::ReplayData {
+        script: Some(script),
+        ..
+    }) = &err
+        && let Some(dir) = script.parent()
+    {
+        std::fs::remove_dir_all(dir)?;
+    }
+
+    let report = replay::check_with_data(&m, options().expect_changes(2))?;
+    let changes: &[DataChange] = report.steps()[1].data_changes();
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    let (rows, values) = (&changes[0], &changes[1]);
+    assert_eq!((rows.table(), rows.column()), ("sessions", None));
+    assert_eq!(rows.rows_before(), 50);
+    assert!(rows.rows_lost() > 0 && rows.rows_lost() < 50, "{rows}");
+    assert_eq!(rows.values_changed(), 0);
+    assert_eq!(
+        (values.table(), values.column()),
+        ("sessions", Some("user_email"))
+    );
+    assert!(values.values_changed() > 0, "{values}");
+    assert!(
+        values
+            .examples()
+            .iter()
+            .all(|e| e.starts_with("id ") && e.contains(" → ")),
+        "{values}"
+    );
+    assert!(!rows.by_down_script() && !values.by_down_script());
+
+    let text = report.to_string();
+    assert!(
+        text.contains("; 50 generated rows in 1 table, changed as expected:\n    sessions: "),
+        "{text}"
+    );
+    assert!(text.contains("\n    sessions.user_email: "), "{text}");
+
+    // The same for a rebuild that loses a column, and for a down script that loses rows.
+    let drops = Migrations::from_dir(test_migrations("data_drops_column"))?;
+    let report = replay::check_with_data(&drops, options().expect_changes(2))?;
+    let changes = report.steps()[1].data_changes();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].column(), Some("bio"));
+
+    let down = Migrations::from_dir(test_migrations("data_down_loses_rows"))?;
+    let report = replay::check_with_data(&down, options().expect_changes(2))?;
+    let changes = report.steps()[1].data_changes();
+    assert!(
+        changes.len() == 1 && changes[0].by_down_script() && changes[0].rows_lost() > 0,
+        "{changes:?}"
+    );
+    assert!(
+        report.to_string().contains("\n    down script: users: "),
+        "{report}"
+    );
+    Ok(())
+}
+
+#[test]
+fn the_same_seed_gives_the_same_rows_and_report_and_another_seed_other_rows() -> TestResult {
+    let m = example_migrations()?;
+    let first = replay::check_with_data(&m, options())?;
+    let again = replay::check_with_data(&m, options())?;
+    assert_eq!(first, again);
+    let other = replay::check_with_data(&m, options().seed(8))?;
+    assert_ne!(first, other);
+
+    let sql = |report: &ReplayReport| {
+        report
+            .generated_at_latest()
+            .map(|g| g.sql())
+            .unwrap_or_default()
+    };
+    assert_eq!(sql(&first), sql(&again));
+    assert_ne!(sql(&first), sql(&other));
+
+    // `fill` on its own: the same rows in two databases, other rows with another seed.
+    let fill = |seed: u64| -> Result<String, Box<dyn std::error::Error>> {
+        let db = TestDb::new(&m)?;
+        Ok(options().seed(seed).fill(&db)?.sql())
+    };
+    assert_eq!(fill(7)?, fill(7)?);
+    assert_ne!(fill(7)?, fill(8)?);
+
+    // A failure names the same rows every time.
+    let a = data_failure("data_unique")?;
+    let b = data_failure("data_unique")?;
+    assert_eq!(a.detail, b.detail);
+    assert_eq!(a.take_script()?, b.take_script()?);
+    Ok(())
+}
+
+#[test]
+fn generated_rows_are_awkward_but_legal() -> TestResult {
+    let m = Migrations::from_migrations([refinery::Migration::unapplied(
+        "V1__awkward",
+        r#"
+        CREATE TABLE teams (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL COLLATE NOCASE UNIQUE,
+            captain_id INTEGER REFERENCES people (id) DEFERRABLE INITIALLY DEFERRED,
+            slug TEXT NOT NULL CHECK (slug GLOB '[a-z]*' AND slug = lower(slug)),
+            CONSTRAINT name_is_long_enough CHECK (length(name) >= 3)
+        );
+        CREATE TABLE people (
+            id INTEGER PRIMARY KEY,
+            team_id INTEGER NOT NULL REFERENCES teams (id),
+            mentor_id INTEGER REFERENCES people (id),
+            age INTEGER NOT NULL CHECK (age BETWEEN 18 AND 130),
+            score REAL CHECK (score >= 0.0 AND score <= 1.0),
+            data TEXT CHECK (data IS NULL OR json_valid(data)),
+            code TEXT NOT NULL,
+            upper_code TEXT GENERATED ALWAYS AS (upper(code)) VIRTUAL,
+            note TEXT,
+            balance INTEGER
+        );
+        CREATE UNIQUE INDEX people_code_uq ON people (lower(code));
+        CREATE TABLE profiles (person_id INTEGER PRIMARY KEY REFERENCES people (id), bio TEXT NOT NULL DEFAULT '');
+        CREATE TABLE memberships (
+            person_id INTEGER NOT NULL REFERENCES people (id),
+            team_id INTEGER NOT NULL REFERENCES teams (id),
+            role TEXT NOT NULL CHECK (role IN ('owner', 'member')),
+            PRIMARY KEY (person_id, team_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE typed (k INTEGER PRIMARY KEY, t TEXT NOT NULL, r REAL, b BLOB, a ANY) STRICT;
+        CREATE TABLE chain (id INTEGER PRIMARY KEY, previous_id INTEGER NOT NULL REFERENCES chain (id));
+        CREATE TABLE periods (starts_on DATE NOT NULL, ends_on DATE NOT NULL, CHECK (ends_on > starts_on));
+        CREATE TABLE log (id INTEGER PRIMARY KEY, message TEXT NOT NULL);
+        CREATE TRIGGER people_log AFTER INSERT ON people BEGIN INSERT INTO log (message) VALUES ('new ' || NEW.id); END;
+        "#,
+    )?])?;
+    let db = TestDb::new(&m)?;
+    let rows = DataOptions::default().rows_per_table(50).fill(&db)?;
+    for table in rows.tables() {
+        assert_eq!(
+            (table.inserted(), table.skipped()),
+            (50, 0),
+            "{}: {:?}",
+            table.table(),
+            table.skip_reason()
+        );
+    }
+    // Parents first: teams (its captain left NULL: a cycle) before people before profiles.
+    let order: Vec<&str> = rows.tables().iter().map(|t| t.table()).collect();
+    let at = |name: &str| order.iter().position(|t| *t == name);
+    assert!(
+        at("teams") < at("people") && at("people") < at("profiles"),
+        "{order:?}"
+    );
+
+    let conn = db.connect()?;
+    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0));
+    assert_eq!(count("SELECT count(*) FROM pragma_foreign_key_check")?, 0);
+    assert_eq!(
+        count("SELECT count(*) FROM log")?,
+        100,
+        "50 generated, 50 by the trigger"
+    );
+    assert!(
+        count("SELECT count(*) FROM people WHERE note = ''")? > 0,
+        "empty strings"
+    );
+    assert!(
+        count("SELECT count(*) FROM people WHERE note IS NULL")? > 0,
+        "NULLs"
+    );
+    assert!(
+        count("SELECT count(*) FROM people WHERE length(note) > 1000")? > 0,
+        "long text"
+    );
+    assert!(
+        count("SELECT count(*) FROM people WHERE length(CAST(note AS BLOB)) > length(note)")? > 0,
+        "unicode"
+    );
+    assert!(
+        count("SELECT count(*) FROM people WHERE balance < 0")? > 0,
+        "negative numbers"
+    );
+    assert!(
+        count("SELECT count(*) FROM people WHERE balance > 2147483647 OR balance < -2147483648")?
+            > 0,
+        "huge numbers"
+    );
+    assert!(
+        count(
+            "SELECT max(n) FROM (SELECT count(*) AS n FROM people WHERE note IS NOT NULL GROUP BY note)"
+        )? > 1,
+        "repeats"
+    );
+    assert_eq!(
+        count("SELECT count(DISTINCT typeof(a)) FROM typed")?,
+        count(
+            "SELECT count(DISTINCT typeof(a)) FROM typed WHERE typeof(a) IN ('integer', 'real', 'text', 'blob', 'null')"
+        )?,
+    );
+    assert!(
+        count("SELECT count(DISTINCT typeof(a)) FROM typed")? >= 3,
+        "mixed types in ANY"
+    );
+    Ok(())
+}
+
+#[test]
+fn rows_that_cannot_be_inserted_are_skipped_and_counted() -> TestResult {
+    let m = Migrations::from_migrations([
+        refinery::Migration::unapplied(
+            "V1__impossible",
+            "CREATE TABLE impossible (x INTEGER NOT NULL CHECK (x > 10 AND x < 5));",
+        )?,
+        refinery::Migration::unapplied("V2__possible", "CREATE TABLE possible (y TEXT);")?,
+    ])?;
+    let report = replay::check_with_data(&m, DataOptions::default().rows_per_table(4))?;
+    let before_v2 = report.steps()[1].generated().ok_or("no rows")?;
+    let impossible = &before_v2.tables()[0];
+    assert_eq!(
+        (
+            impossible.table(),
+            impossible.inserted(),
+            impossible.skipped()
+        ),
+        ("impossible", 0, 4)
+    );
+    assert_eq!(
+        impossible.skip_reason(),
+        Some("CHECK constraint failed: x > 10 AND x < 5")
+    );
+    let text = report.to_string();
+    assert!(
+        text.contains("; 0 generated rows in 1 table (4 skipped) kept"),
+        "{text}"
+    );
+    Ok(())
+}
+
+#[test]
+fn data_bearing_migrations_that_keep_the_data_pass() -> TestResult {
+    // V4 fills two new columns from full_name, V5 drops full_name: no row or kept value is
+    // lost; a column that is gone is not compared.
+    let m = Migrations::from_dir(test_migrations("upgrade"))?;
+    let report = replay::check_with_data(&m, options())?;
+    assert!(report.steps().iter().all(|s| s.data_changes().is_empty()));
+    assert_eq!(
+        report.steps()[4].generated().map(|g| g.inserted()),
+        Some(100)
+    );
+    Ok(())
+}
+
+#[test]
+fn schema_checks_run_first_and_fail_as_in_check() -> TestResult {
+    let m = Migrations::from_dir(test_migrations("down_forgets_index"))?;
+    let err = replay::check_with_data(&m, options()).err();
+    assert!(
+        matches!(&err, Some(Error::Replay { check, .. }) if *check == "up then down must leave no trace"),
+        "{err:?}"
+    );
+    Ok(())
+}
