@@ -104,10 +104,10 @@ pub(crate) fn open_in_memory(
     template: Template,
     name: &str,
 ) -> Result<Connection> {
-    let source = match memory_source(&template) {
+    let pages = match MemoryPages::of(&template) {
         Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
             forget(&template);
-            memory_source(&obtain(request)?)?
+            MemoryPages::of(&obtain(request)?)?
         }
         other => other?,
     };
@@ -117,39 +117,70 @@ pub(crate) fn open_in_memory(
         ConnectOptions::flags() | OpenFlags::SQLITE_OPEN_CREATE,
     )
     .map_err(sqlite)?;
-    let source = source.lock().unwrap_or_else(PoisonError::into_inner);
+    let source = pages.take(&template.path)?;
     rusqlite::backup::Backup::new(&source, &mut conn)
         .and_then(|b| b.run_to_completion(i32::MAX, std::time::Duration::ZERO, None))
         .map_err(sqlite)?;
-    drop(source);
+    pages.give_back(source);
     Ok(conn)
 }
 
-/// A private, read-only in-memory copy of a template, per process.
-fn memory_source(template: &Template) -> Result<Arc<Mutex<Connection>>> {
-    static SOURCES: OnceLock<Mutex<HashMap<PathBuf, Arc<Mutex<Connection>>>>> = OnceLock::new();
-    let mut sources = SOURCES
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    if let Some(source) = sources.get(&template.path) {
-        return Ok(source.clone());
+/// A template's pages in memory, per process, and the read-only in-memory databases made of
+/// them that copies are taken from: one per thread copying at the same moment, kept for
+/// reuse, so threads never wait on each other.
+struct MemoryPages {
+    bytes: Vec<u8>,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl MemoryPages {
+    fn of(template: &Template) -> Result<Arc<MemoryPages>> {
+        static ALL: OnceLock<Mutex<HashMap<PathBuf, Arc<MemoryPages>>>> = OnceLock::new();
+        let mut all = ALL
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(pages) = all.get(&template.path) {
+            return Ok(pages.clone());
+        }
+        let mut bytes =
+            fs::read(&template.path).map_err(|e| Error::io("read template", &template.path, e))?;
+        // The template is in WAL mode (header bytes 18 and 19 are 2), which an in-memory
+        // database cannot be: mark the copy as a rollback-journal database (1).
+        if let Some(header) = bytes.get_mut(18..20) {
+            header.copy_from_slice(&[1, 1]);
+        }
+        let pages = Arc::new(MemoryPages {
+            bytes,
+            idle: Mutex::new(Vec::new()),
+        });
+        all.insert(template.path.clone(), pages.clone());
+        Ok(pages)
     }
-    let mut bytes =
-        fs::read(&template.path).map_err(|e| Error::io("read template", &template.path, e))?;
-    // The template is in WAL mode (header bytes 18 and 19 are 2), which an in-memory database
-    // cannot be: mark the copy as a rollback-journal database (1).
-    if let Some(header) = bytes.get_mut(18..20) {
-        header.copy_from_slice(&[1, 1]);
+
+    /// An idle source database, or a new one.
+    fn take(&self, template: &Path) -> Result<Connection> {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        if let Some(conn) = idle {
+            return Ok(conn);
+        }
+        let sqlite = |e| Error::sqlite("load template into memory", template, e);
+        let mut conn = Connection::open_in_memory().map_err(sqlite)?;
+        conn.deserialize_read_exact(rusqlite::MAIN_DB, &self.bytes[..], self.bytes.len(), true)
+            .map_err(sqlite)?;
+        Ok(conn)
     }
-    let len = bytes.len();
-    let sqlite = |e| Error::sqlite("load template into memory", &template.path, e);
-    let mut conn = Connection::open_in_memory().map_err(sqlite)?;
-    conn.deserialize_read_exact(rusqlite::MAIN_DB, &bytes[..], len, true)
-        .map_err(sqlite)?;
-    let source = Arc::new(Mutex::new(conn));
-    sources.insert(template.path.clone(), source.clone());
-    Ok(source)
+
+    fn give_back(&self, conn: Connection) {
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(conn);
+    }
 }
 
 /// Where one template's files live.
