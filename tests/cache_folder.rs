@@ -246,3 +246,54 @@ fn leftovers_of_dead_builders_of_other_templates_are_removed_after_an_hour() -> 
     );
     Ok(())
 }
+
+/// A folder bind-mounted read-only over itself for one test, unmounted on drop.
+struct ReadOnly(tempfile::TempDir);
+
+impl ReadOnly {
+    /// `None` where mounting is not allowed (not root).
+    fn mount() -> Option<ReadOnly> {
+        let dir = tempfile::tempdir().ok()?;
+        let run = |args: &[&str]| {
+            std::process::Command::new("mount")
+                .args(args)
+                .arg(dir.path())
+                .arg(dir.path())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        let mounted = run(&["--bind"]);
+        let read_only = mounted && run(&["-o", "remount,ro,bind"]);
+        let guard = ReadOnly(dir);
+        read_only.then_some(guard)
+    }
+}
+
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.0.path())
+            .status();
+    }
+}
+
+#[test]
+fn a_read_only_cache_folder_is_a_clear_error_naming_it() -> TestResult {
+    let Some(cache) = ReadOnly::mount() else {
+        eprintln!("cannot bind-mount read-only here (needs root): the case is not exercised");
+        return Ok(());
+    };
+    let err = TestDb::builder(&example_migrations()?)
+        .cache_dir(cache.0.path())
+        .build()
+        .err()
+        .ok_or("built in a read-only cache")?;
+    assert!(
+        matches!(&err, Error::Io { op: "create lock file", path, source }
+            if path.starts_with(cache.0.path()) && source.raw_os_error() == Some(30)),
+        "{err:?}"
+    );
+    assert!(entries(cache.0.path()).is_empty());
+    Ok(())
+}
