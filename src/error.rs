@@ -339,6 +339,42 @@ impl Error {
             source,
         }
     }
+
+    /// The message, then each cause in the [`source`](std::error::Error::source) chain whose
+    /// text is not already shown, one per line as `caused by: …`. refinery repeats SQLite's
+    /// message in its own: it is shown once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREAT TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// let err = sqlite_testdb::TestDb::new(&m).unwrap_err();       // V1 has a typo
+    /// let text = err.with_causes();
+    /// assert!(text.starts_with(&err.to_string()));
+    /// assert!(text.contains("\ncaused by: "));
+    /// assert_eq!(text.matches("syntax error").count(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_causes(&self) -> String {
+        self.with_causes_indented("")
+    }
+
+    /// [`with_causes`](Self::with_causes) with `indent` before each `caused by:`.
+    pub(crate) fn with_causes_indented(&self, indent: &str) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            let message = cause.to_string();
+            if !text.contains(&message) {
+                text.push('\n');
+                text.push_str(indent);
+                text.push_str("caused by: ");
+                text.push_str(&message);
+            }
+            source = cause.source();
+        }
+        text
+    }
 }
 
 #[cfg(test)]

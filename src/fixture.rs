@@ -4,7 +4,6 @@
 //! message carries the whole error chain and what to do next.
 
 use std::collections::HashMap;
-use std::error::Error as _;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock, PoisonError};
@@ -117,18 +116,10 @@ fn load(dir: &Path) -> Result<Migrations, Error> {
 
 /// The error with its whole `source()` chain, one cause per line, and a hint.
 fn report(error: &Error, dir: &Path) -> String {
-    let mut text = format!("sqlite-testdb: test_db fixture failed: {error}");
-    let mut shown = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        // refinery repeats SQLite's message in its own: show each message once.
-        let message = cause.to_string();
-        if !shown.contains(&message) {
-            let _ = write!(text, "\n  caused by: {message}");
-        }
-        shown = message;
-        source = cause.source();
-    }
+    let mut text = format!(
+        "sqlite-testdb: test_db fixture failed: {}",
+        error.with_causes_indented("  ")
+    );
     let hint = match error {
         Error::Migration { .. } => {
             "fix the migration named above; the template is rebuilt \

@@ -97,22 +97,40 @@
 
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod affinity;
 mod cache;
+mod check_constraint;
+mod column_kind;
+mod column_values;
 mod connect;
 mod data;
+mod data_step;
 mod db;
 mod env;
 mod error;
+mod explanation;
+mod fill_order;
+mod filler;
 mod fingerprint;
 #[cfg(feature = "rstest")]
 mod fixture;
+mod generated_rows;
 mod integrity;
+mod literal;
 mod migrations;
 pub mod replay;
+mod replay_report;
+mod reproduction_script;
+mod rng;
 mod schema;
 mod snapshot;
 mod sql;
+mod sql_tokens;
+mod sqlite_message;
+mod table;
+mod table_contents;
 mod template;
+mod timestamp;
 
 pub use connect::Pool;
 pub use data::DataOptions;

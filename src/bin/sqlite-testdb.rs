@@ -186,7 +186,7 @@ impl Failure {
 
     fn untrimmed_message(&self) -> String {
         match self {
-            Failure::Input(error) | Failure::Lib(error) => chain(error),
+            Failure::Input(error) | Failure::Lib(error) => error.with_causes(),
             Failure::Extension { path, source } => {
                 format!(
                     "cannot load SQLite extension {:?}\ncaused by: {source}",
@@ -478,7 +478,8 @@ fn path_text(path: &Path) -> String {
     path.display().to_string()
 }
 
-/// An error's message and every source below it that adds something.
+/// refinery's or SQLite's error (the source of ours) with every source below it that adds
+/// something: [`Error::with_causes`] for an error that is not ours.
 fn chain(error: &dyn StdError) -> String {
     let mut text = error.to_string();
     let mut source = error.source();

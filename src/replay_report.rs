@@ -1,0 +1,359 @@
+//! What the replay checks found: a [`ReplayReport`] with one [`StepReport`] per migration,
+//! [`Down`] for what became of its down script, [`DataChange`] for the rows and values a
+//! migration marked to change data did change, and the [`Progress`] handed out on the way.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::Version;
+use crate::generated_rows::GeneratedRows;
+#[cfg(doc)]
+use crate::{
+    DataOptions,
+    replay::{check, check_with_data, check_with_progress},
+};
+
+/// How far [`check_with_progress`] has come.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Progress<'a> {
+    /// Migrations checked so far.
+    pub done: usize,
+    /// Migrations in the set.
+    pub total: usize,
+    /// The migration just checked.
+    pub step: &'a StepReport,
+}
+
+/// What [`check`] found for one migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepReport {
+    pub(crate) migration: String,
+    pub(crate) version: Version,
+    pub(crate) file: Option<PathBuf>,
+    pub(crate) down: Down,
+    pub(crate) data: Option<StepData>,
+}
+
+/// What [`check_with_data`] found for one migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StepData {
+    pub(crate) generated: GeneratedRows,
+    pub(crate) changes: Vec<DataChange>,
+}
+
+/// What [`check`] could tell of a migration's down script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Down {
+    /// up, then down, left no trace; up again gave the same schema as the first time.
+    Reverses,
+    /// The migration has no down script.
+    Missing,
+    /// The down script holds only comments: the migration is irreversible.
+    Irreversible,
+}
+
+impl StepReport {
+    /// The migration, as refinery names it: `V3__client_secret_versions`.
+    pub fn migration(&self) -> &str {
+        &self.migration
+    }
+
+    /// Its version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// Its file, `None` for a migration from a runner or built in code.
+    pub fn file(&self) -> Option<&std::path::Path> {
+        self.file.as_deref()
+    }
+
+    /// What became of its down script.
+    pub fn down(&self) -> Down {
+        self.down
+    }
+
+    /// The rows [`check_with_data`] generated in the database at the version before this
+    /// one, before applying it; `None` for [`check`], which generates none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__names", "ALTER TABLE users ADD COLUMN name TEXT;")?,
+    /// # ])?;
+    /// use sqlite_testdb::{DataOptions, replay};
+    ///
+    /// let report = replay::check_with_data(&m, DataOptions::default().rows_per_table(5))?;
+    /// let v2 = &report.steps()[1];
+    /// assert_eq!(v2.generated().map(|g| g.inserted()), Some(5));   // 5 users before V2
+    /// assert!(replay::check(&m)?.steps()[1].generated().is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn generated(&self) -> Option<&GeneratedRows> {
+        self.data.as_ref().map(|d| &d.generated)
+    }
+
+    /// The rows and values this migration (or its down script) lost or changed: listed for
+    /// a migration marked with [`DataOptions::expect_changes`]; for any other,
+    /// [`check_with_data`] fails instead, so this is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__purge", "DELETE FROM users WHERE id > 3;")?,
+    /// # ])?;
+    /// use sqlite_testdb::{DataOptions, replay};
+    ///
+    /// let options = DataOptions::default().rows_per_table(10).expect_changes(2);
+    /// let report = replay::check_with_data(&m, options)?;
+    /// let change = &report.steps()[1].data_changes()[0];
+    /// assert_eq!((change.table(), change.rows_lost()), ("users", 7));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn data_changes(&self) -> &[DataChange] {
+        self.data.as_ref().map_or(&[], |d| &d.changes)
+    }
+}
+
+/// Rows or values of one table that a migration, or its down script, did not keep: found by
+/// [`check_with_data`], listed in [`StepReport::data_changes`].
+///
+/// Its `Display` is one line: `users: 7 of 10 rows lost, e.g. (id, email) = (4, 'a@x')` or
+/// `users.name: 10 of 10 values changed, e.g. id 1: 'ada' → 'ADA!'`.
+///
+/// # Examples
+///
+/// ```
+/// # let m = sqlite_testdb::Migrations::from_migrations([
+/// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL);")?,
+/// #     refinery::Migration::unapplied("V2__upper", "UPDATE users SET name = upper(name) || '!';")?,
+/// # ])?;
+/// use sqlite_testdb::{DataOptions, replay};
+///
+/// let report = replay::check_with_data(&m, DataOptions::default().expect_changes(2))?;
+/// let change = &report.steps()[1].data_changes()[0];
+/// assert_eq!((change.table(), change.column()), ("users", Some("name")));
+/// assert_eq!(change.values_changed(), 20);
+/// assert!(!change.by_down_script());
+/// println!("{change}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataChange {
+    pub(crate) table: String,
+    pub(crate) column: Option<String>,
+    pub(crate) before: usize,
+    pub(crate) lost: usize,
+    pub(crate) examples: Vec<String>,
+    pub(crate) down: bool,
+}
+
+impl DataChange {
+    /// The table, as named before the migration.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The column whose values changed; `None` when rows were lost.
+    pub fn column(&self) -> Option<&str> {
+        self.column.as_deref()
+    }
+
+    /// Rows the table had before the migration.
+    pub fn rows_before(&self) -> usize {
+        self.before
+    }
+
+    /// Rows lost: how many fewer the table has (0 for a change of a column's values).
+    pub fn rows_lost(&self) -> usize {
+        if self.column.is_none() { self.lost } else { 0 }
+    }
+
+    /// Values of the column that are no longer found in it, beyond those of lost rows (0 for
+    /// lost rows). Values are compared as multisets, so rows that only moved (a table
+    /// rebuild with new rowids) are not changed.
+    pub fn values_changed(&self) -> usize {
+        if self.column.is_some() { self.lost } else { 0 }
+    }
+
+    /// A few of the rows lost (`(id, name) = (4, 'x')`) or values changed (`id 4: 'x' → 'X'`,
+    /// matched by a column that identifies the rows; else `'x' no longer found`), values as
+    /// SQL literals, long texts shortened.
+    pub fn examples(&self) -> &[String] {
+        &self.examples
+    }
+
+    /// Whether the down script lost them (compared with the rows before the migration),
+    /// rather than the migration itself.
+    pub fn by_down_script(&self) -> bool {
+        self.down
+    }
+}
+
+impl fmt::Display for DataChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.down {
+            f.write_str("down script: ")?;
+        }
+        match &self.column {
+            None => write!(
+                f,
+                "{}: {} of {} rows lost",
+                self.table, self.lost, self.before
+            )?,
+            Some(column) => write!(
+                f,
+                "{}.{column}: {} of {} values changed",
+                self.table, self.lost, self.before
+            )?,
+        }
+        if !self.examples.is_empty() {
+            write!(f, ", e.g. {}", self.examples.join("; "))?;
+        }
+        Ok(())
+    }
+}
+
+/// The result of [`check`] on a migration set that passed: one [`StepReport`] per version.
+///
+/// Its `Display` is one line per version, then a summary:
+///
+/// ```text
+/// V1__users                     applies; integrity ok; foreign keys ok; down reverses it
+/// V2__clients                   applies; integrity ok; foreign keys ok; no down script
+/// step by step = all at once; re-running the runner changes nothing
+/// ```
+///
+/// From [`check_with_data`], each line also says what became of the generated rows, the
+/// changes of a migration marked [`DataOptions::expect_changes`] follow it, indented, and a
+/// last line tells of the rows generated at the latest version:
+///
+/// ```text
+/// V1__users    applies; integrity ok; foreign keys ok; down reverses it; no table to fill before it
+/// V2__clients  applies; integrity ok; foreign keys ok; down reverses it; 50 generated rows in 1 table kept
+/// V3__purge    applies; integrity ok; foreign keys ok; no down script; 100 generated rows in 2 tables, changed as expected:
+///     users: 12 of 50 rows lost, e.g. (id, email) = (3, 'user2@example.com')
+/// step by step = all at once; re-running the runner changes nothing
+/// at V3__purge: 150 generated rows in 3 tables; integrity ok; foreign keys ok
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayReport {
+    pub(crate) steps: Vec<StepReport>,
+    pub(crate) latest: Option<GeneratedRows>,
+}
+
+impl ReplayReport {
+    /// One report per migration, by version.
+    pub fn steps(&self) -> &[StepReport] {
+        &self.steps
+    }
+
+    /// The rows [`check_with_data`] generated in a database at the latest version, after
+    /// the last step (so every table gets rows, also those the last migration creates);
+    /// `None` for [`check`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
+    /// use sqlite_testdb::{DataOptions, replay};
+    ///
+    /// let report = replay::check_with_data(&m, DataOptions::default().rows_per_table(3))?;
+    /// assert_eq!(report.generated_at_latest().map(|g| g.inserted()), Some(3));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn generated_at_latest(&self) -> Option<&GeneratedRows> {
+        self.latest.as_ref()
+    }
+
+    /// The versions that have no down script.
+    pub fn without_down_script(&self) -> Vec<Version> {
+        self.versions_where(Down::Missing)
+    }
+
+    /// The versions whose down script holds only comments.
+    pub fn irreversible(&self) -> Vec<Version> {
+        self.versions_where(Down::Irreversible)
+    }
+
+    fn versions_where(&self, down: Down) -> Vec<Version> {
+        self.steps
+            .iter()
+            .filter(|s| s.down == down)
+            .map(|s| s.version)
+            .collect()
+    }
+}
+
+impl fmt::Display for ReplayReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let width = self
+            .steps
+            .iter()
+            .map(|s| s.migration.len())
+            .max()
+            .unwrap_or(0);
+        for step in &self.steps {
+            let down = match step.down {
+                Down::Reverses => "down reverses it",
+                Down::Missing => "no down script",
+                Down::Irreversible => "down script is only comments: irreversible",
+            };
+            write!(
+                f,
+                "{:width$}  applies; integrity ok; foreign keys ok; {down}",
+                step.migration
+            )?;
+            match &step.data {
+                None => writeln!(f)?,
+                Some(data) if data.generated.tables().is_empty() => {
+                    writeln!(f, "; no table to fill before it")?;
+                }
+                Some(data) => {
+                    let outcome = if data.changes.is_empty() {
+                        " kept"
+                    } else {
+                        ", changed as expected:"
+                    };
+                    writeln!(f, "; {}{outcome}", rows_summary(&data.generated))?;
+                    for change in &data.changes {
+                        writeln!(f, "    {change}")?;
+                    }
+                }
+            }
+        }
+        writeln!(
+            f,
+            "step by step = all at once; re-running the runner changes nothing"
+        )?;
+        if let (Some(latest), Some(last)) = (&self.latest, self.steps.last()) {
+            writeln!(
+                f,
+                "at {}: {}; integrity ok; foreign keys ok",
+                last.migration,
+                rows_summary(latest)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// `150 generated rows in 3 tables (2 skipped)`.
+fn rows_summary(rows: &GeneratedRows) -> String {
+    let tables = rows.tables().len();
+    let mut text = format!(
+        "{} generated rows in {tables} table{}",
+        rows.inserted(),
+        if tables == 1 { "" } else { "s" }
+    );
+    if rows.skipped() > 0 {
+        text.push_str(&format!(" ({} skipped)", rows.skipped()));
+    }
+    text
+}
