@@ -15,6 +15,19 @@ fn replay_error(set: &str) -> Result<Error, Box<dyn std::error::Error>> {
         .ok_or_else(|| format!("{set} passed replay::check").into())
 }
 
+/// The migration, check and detail of the `Error::Replay` that `set` fails with.
+fn replay_failure(set: &str) -> Result<(String, &'static str, String), Box<dyn std::error::Error>> {
+    match replay_error(set)? {
+        Error::Replay {
+            migration,
+            check,
+            detail,
+            ..
+        } => Ok((migration, check, detail)),
+        other => Err(format!("expected a replay error, got {other:?}").into()),
+    }
+}
+
 #[test]
 fn example_migrations_pass_every_replay_check() -> TestResult {
     let m = example_migrations()?;
@@ -88,18 +101,9 @@ fn down_script_that_forgets_an_index_fails_naming_it() -> TestResult {
 
 #[test]
 fn migration_that_cannot_run_again_after_its_down_script_fails() -> TestResult {
-    let err = replay_error("not_replayable")?;
-    let Error::Replay {
-        migration,
-        check,
-        detail,
-        ..
-    } = &err
-    else {
-        panic!("expected a replay error, got {err:?}");
-    };
+    let (migration, check, detail) = replay_failure("not_replayable")?;
     assert_eq!(migration, "V2__default_theme");
-    assert_eq!(*check, "up again after down must apply");
+    assert_eq!(check, "up again after down must apply");
     assert!(
         detail.contains("UNIQUE constraint failed: settings.key"),
         "{detail}"
@@ -109,18 +113,9 @@ fn migration_that_cannot_run_again_after_its_down_script_fails() -> TestResult {
 
 #[test]
 fn migration_that_leaves_an_orphan_fails_the_foreign_key_check_naming_the_table() -> TestResult {
-    let err = replay_error("breaks_foreign_key")?;
-    let Error::Replay {
-        migration,
-        check,
-        detail,
-        ..
-    } = &err
-    else {
-        panic!("expected a replay error, got {err:?}");
-    };
+    let (migration, check, detail) = replay_failure("breaks_foreign_key")?;
     assert_eq!(migration, "V2__rebuild_users");
-    assert_eq!(*check, "PRAGMA foreign_key_check must find nothing");
+    assert_eq!(check, "PRAGMA foreign_key_check must find nothing");
     assert_eq!(
         detail,
         "table posts: rowid 1 references a missing row of users"
