@@ -6,6 +6,19 @@ use std::path::PathBuf;
 use crate::Version;
 
 /// `Result` with this crate's [`Error`] as the default error type.
+///
+/// # Examples
+///
+/// ```
+/// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+/// use sqlite_testdb::{Migrations, Result, TestDb, Version};
+///
+/// fn migrated_version(m: &Migrations) -> Result<Option<Version>> {
+///     TestDb::new(m)?.version()
+/// }
+/// assert_eq!(migrated_version(&m)?, Some(1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong while loading migrations, building a template or handing out
@@ -15,6 +28,20 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// cause (an [`io::Error`], SQLite's own message, refinery's error) is kept as the
 /// [`source`](std::error::Error::source), never repeated in the message: print the whole
 /// chain to see both.
+///
+/// # Examples
+///
+/// ```
+/// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREAT TABLE users(id INTEGER PRIMARY KEY);")?])?;
+/// use sqlite_testdb::{Error, TestDb};
+///
+/// let err = TestDb::new(&m).unwrap_err();                       // V1 has a typo
+/// assert!(matches!(&err, Error::Migration { migration, applied: None, .. }
+///     if migration == "V1__users"));
+/// assert!(!err.to_string().contains("syntax error"));           // the cause is the source
+/// assert!(err.with_causes().contains("near \"CREAT\": syntax error"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -1,6 +1,23 @@
 //! Replay checks of a whole migration set: does every step apply, cleanly, the same way
 //! step by step as all at once, and do the down scripts undo their migrations? And, with
 //! generated rows in every table ([`check_with_data`]), do the migrations keep the data?
+//!
+//! # Examples
+//!
+//! ```
+//! # let m = sqlite_testdb::Migrations::from_migrations([
+//! #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT NOT NULL);")?,
+//! #     refinery::Migration::unapplied("V2__names", "ALTER TABLE users ADD COLUMN name TEXT;")?,
+//! # ])?;
+//! use sqlite_testdb::{DataOptions, replay};
+//!
+//! let report = replay::check(&m)?;                                    // empty databases
+//! assert_eq!(report.without_down_script(), [1, 2]);
+//! let report = replay::check_with_data(&m, DataOptions::default())?;  // 20 rows per table
+//! assert_eq!(report.steps()[1].generated().map(|g| g.inserted()), Some(20));
+//! println!("{report}");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use refinery::Migration;
 

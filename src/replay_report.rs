@@ -14,6 +14,23 @@ use crate::{
 };
 
 /// How far [`check_with_progress`] has come.
+///
+/// # Examples
+///
+/// ```
+/// # let m = sqlite_testdb::Migrations::from_migrations([
+/// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?,
+/// #     refinery::Migration::unapplied("V2__names", "ALTER TABLE users ADD COLUMN name TEXT;")?,
+/// # ])?;
+/// use sqlite_testdb::{TestDb, replay};
+///
+/// let mut lines = Vec::new();
+/// replay::check_with_progress(&TestDb::builder(&m), |p| {
+///     lines.push(format!("{}/{} {}", p.done, p.total, p.step.migration()))
+/// })?;
+/// assert_eq!(lines, ["1/2 V1__users", "2/2 V2__names"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct Progress<'a> {
@@ -26,6 +43,21 @@ pub struct Progress<'a> {
 }
 
 /// What [`check`] found for one migration.
+///
+/// # Examples
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # std::fs::write(dir.path().join("V1__users.sql"), "CREATE TABLE users(id INTEGER PRIMARY KEY);")?;
+/// # std::fs::write(dir.path().join("V1__users.down.sql"), "DROP TABLE users;")?;
+/// use sqlite_testdb::{Migrations, replay::{self, Down}};
+///
+/// let report = replay::check(&Migrations::from_dir(dir.path())?)?;
+/// let step = &report.steps()[0];
+/// assert_eq!((step.migration(), step.version(), step.down()), ("V1__users", 1, Down::Reverses));
+/// assert_eq!(step.file(), Some(dir.path().join("V1__users.sql").as_path()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepReport {
     pub(crate) migration: String,
@@ -43,6 +75,23 @@ pub(crate) struct StepData {
 }
 
 /// What [`check`] could tell of a migration's down script.
+///
+/// # Examples
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # for (file, sql) in [("V1__users.sql", "CREATE TABLE users(id INTEGER PRIMARY KEY);"), ("V1__users.down.sql", "DROP TABLE users;"),
+/// #     ("V2__posts.sql", "CREATE TABLE posts(id INTEGER PRIMARY KEY);"),
+/// #     ("V3__purge.sql", "DELETE FROM users;"), ("V3__purge.down.sql", "-- deleted rows cannot come back")] {
+/// #     std::fs::write(dir.path().join(file), sql)?;
+/// # }
+/// use sqlite_testdb::{Migrations, replay::{self, Down}};
+///
+/// let report = replay::check(&Migrations::from_dir(dir.path())?)?;
+/// let downs: Vec<Down> = report.steps().iter().map(|s| s.down()).collect();
+/// assert_eq!(downs, [Down::Reverses, Down::Missing, Down::Irreversible]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Down {
@@ -56,21 +105,73 @@ pub enum Down {
 
 impl StepReport {
     /// The migration, as refinery names it: `V3__client_secret_versions`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__names", "ALTER TABLE users ADD COLUMN name TEXT;")?,
+    /// # ])?;
+    /// let report = sqlite_testdb::replay::check(&m)?;
+    /// let names: Vec<&str> = report.steps().iter().map(|s| s.migration()).collect();
+    /// assert_eq!(names, ["V1__users", "V2__names"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn migration(&self) -> &str {
         &self.migration
     }
 
     /// Its version.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?,
+    /// #     refinery::Migration::unapplied("V10__posts", "CREATE TABLE posts(id INTEGER PRIMARY KEY);")?,
+    /// # ])?;
+    /// let report = sqlite_testdb::replay::check(&m)?;
+    /// let versions: Vec<_> = report.steps().iter().map(|s| s.version()).collect();
+    /// assert_eq!(versions, [1, 10]);                      // versions need not be consecutive
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn version(&self) -> Version {
         self.version
     }
 
     /// Its file, `None` for a migration from a runner or built in code.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let users = "CREATE TABLE users(id INTEGER PRIMARY KEY);";
+    /// # std::fs::write(dir.path().join("V1__users.sql"), users)?;
+    /// use sqlite_testdb::{Migrations, replay};
+    ///
+    /// let from_dir = replay::check(&Migrations::from_dir(dir.path())?)?;
+    /// assert_eq!(from_dir.steps()[0].file(), Some(dir.path().join("V1__users.sql").as_path()));
+    /// # let in_code = Migrations::from_migrations([refinery::Migration::unapplied("V1__users", users)?])?;
+    /// assert_eq!(replay::check(&in_code)?.steps()[0].file(), None);   // built in code
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn file(&self) -> Option<&std::path::Path> {
         self.file.as_deref()
     }
 
     /// What became of its down script.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// use sqlite_testdb::replay::{self, Down};
+    ///
+    /// // Down scripts come only from folders (`V1__users.down.sql`): none for one built in code.
+    /// assert_eq!(replay::check(&m)?.steps()[0].down(), Down::Missing);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn down(&self) -> Down {
         self.down
     }
@@ -156,21 +257,85 @@ pub struct DataChange {
 
 impl DataChange {
     /// The table, as named before the migration.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL);")?,
+    /// #     refinery::Migration::unapplied("V2__purge", "DELETE FROM users WHERE id > 6; UPDATE users SET name = upper(name) || '!';")?,
+    /// # ])?;
+    /// // V2 deletes 4 of the 10 generated users and upper-cases the names of the 6 left
+    /// let options = sqlite_testdb::DataOptions::default().rows_per_table(10).expect_changes(2);
+    /// let report = sqlite_testdb::replay::check_with_data(&m, options)?;
+    /// let changes = report.steps()[1].data_changes();
+    /// let (lost, changed) = (&changes[0], &changes[1]);
+    /// assert_eq!((lost.table(), changed.table()), ("users", "users"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn table(&self) -> &str {
         &self.table
     }
 
     /// The column whose values changed; `None` when rows were lost.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL);")?,
+    /// #     refinery::Migration::unapplied("V2__purge", "DELETE FROM users WHERE id > 6; UPDATE users SET name = upper(name) || '!';")?,
+    /// # ])?;
+    /// // V2 deletes 4 of the 10 generated users and upper-cases the names of the 6 left
+    /// let options = sqlite_testdb::DataOptions::default().rows_per_table(10).expect_changes(2);
+    /// let report = sqlite_testdb::replay::check_with_data(&m, options)?;
+    /// let changes = report.steps()[1].data_changes();
+    /// let (lost, changed) = (&changes[0], &changes[1]);
+    /// assert_eq!((lost.column(), changed.column()), (None, Some("name")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn column(&self) -> Option<&str> {
         self.column.as_deref()
     }
 
     /// Rows the table had before the migration.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL);")?,
+    /// #     refinery::Migration::unapplied("V2__purge", "DELETE FROM users WHERE id > 6; UPDATE users SET name = upper(name) || '!';")?,
+    /// # ])?;
+    /// // V2 deletes 4 of the 10 generated users and upper-cases the names of the 6 left
+    /// let options = sqlite_testdb::DataOptions::default().rows_per_table(10).expect_changes(2);
+    /// let report = sqlite_testdb::replay::check_with_data(&m, options)?;
+    /// let changes = report.steps()[1].data_changes();
+    /// let (lost, changed) = (&changes[0], &changes[1]);
+    /// assert_eq!((lost.rows_before(), changed.rows_before()), (10, 10));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn rows_before(&self) -> usize {
         self.before
     }
 
     /// Rows lost: how many fewer the table has (0 for a change of a column's values).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL);")?,
+    /// #     refinery::Migration::unapplied("V2__purge", "DELETE FROM users WHERE id > 6; UPDATE users SET name = upper(name) || '!';")?,
+    /// # ])?;
+    /// // V2 deletes 4 of the 10 generated users and upper-cases the names of the 6 left
+    /// let options = sqlite_testdb::DataOptions::default().rows_per_table(10).expect_changes(2);
+    /// let report = sqlite_testdb::replay::check_with_data(&m, options)?;
+    /// let changes = report.steps()[1].data_changes();
+    /// let (lost, changed) = (&changes[0], &changes[1]);
+    /// assert_eq!((lost.rows_lost(), changed.rows_lost()), (4, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn rows_lost(&self) -> usize {
         if self.column.is_none() { self.lost } else { 0 }
     }
@@ -178,6 +343,22 @@ impl DataChange {
     /// Values of the column that are no longer found in it, beyond those of lost rows (0 for
     /// lost rows). Values are compared as multisets, so rows that only moved (a table
     /// rebuild with new rowids) are not changed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL);")?,
+    /// #     refinery::Migration::unapplied("V2__purge", "DELETE FROM users WHERE id > 6; UPDATE users SET name = upper(name) || '!';")?,
+    /// # ])?;
+    /// // V2 deletes 4 of the 10 generated users and upper-cases the names of the 6 left
+    /// let options = sqlite_testdb::DataOptions::default().rows_per_table(10).expect_changes(2);
+    /// let report = sqlite_testdb::replay::check_with_data(&m, options)?;
+    /// let changes = report.steps()[1].data_changes();
+    /// let (lost, changed) = (&changes[0], &changes[1]);
+    /// assert_eq!((lost.values_changed(), changed.values_changed()), (0, 6));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn values_changed(&self) -> usize {
         if self.column.is_some() { self.lost } else { 0 }
     }
@@ -185,12 +366,47 @@ impl DataChange {
     /// A few of the rows lost (`(id, name) = (4, 'x')`) or values changed (`id 4: 'x' → 'X'`,
     /// matched by a column that identifies the rows; else `'x' no longer found`), values as
     /// SQL literals, long texts shortened.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL);")?,
+    /// #     refinery::Migration::unapplied("V2__purge", "DELETE FROM users WHERE id > 6; UPDATE users SET name = upper(name) || '!';")?,
+    /// # ])?;
+    /// // V2 deletes 4 of the 10 generated users and upper-cases the names of the 6 left
+    /// let options = sqlite_testdb::DataOptions::default().rows_per_table(10).expect_changes(2);
+    /// let report = sqlite_testdb::replay::check_with_data(&m, options)?;
+    /// let changes = report.steps()[1].data_changes();
+    /// let (lost, changed) = (&changes[0], &changes[1]);
+    /// assert!(lost.examples()[0].starts_with("(id, name) = (7, "));
+    /// assert!(changed.examples().iter().all(|e| e.ends_with("!'")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn examples(&self) -> &[String] {
         &self.examples
     }
 
     /// Whether the down script lost them (compared with the rows before the migration),
     /// rather than the migration itself.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # std::fs::write(dir.path().join("V1__users.sql"), "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?;
+    /// # std::fs::write(dir.path().join("V2__email_index.sql"), "CREATE INDEX users_email ON users(email);")?;
+    /// # std::fs::write(dir.path().join("V2__email_index.down.sql"), "DROP INDEX users_email; DELETE FROM users WHERE id > 3;")?;
+    /// use sqlite_testdb::{DataOptions, Migrations, replay};
+    ///
+    /// let m = Migrations::from_dir(dir.path())?;          // V2's down script also deletes rows
+    /// let options = DataOptions::default().rows_per_table(10).expect_changes(2);
+    /// let report = replay::check_with_data(&m, options)?;
+    /// let change = &report.steps()[1].data_changes()[0];
+    /// assert!(change.by_down_script());
+    /// assert!(change.to_string().starts_with("down script: users: 7 of 10 rows lost"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn by_down_script(&self) -> bool {
         self.down
     }
@@ -250,6 +466,19 @@ pub struct ReplayReport {
 
 impl ReplayReport {
     /// One report per migration, by version.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__names", "ALTER TABLE users ADD COLUMN name TEXT;")?,
+    /// # ])?;
+    /// let report = sqlite_testdb::replay::check(&m)?;
+    /// assert_eq!(report.steps().len(), m.len());
+    /// assert_eq!(report.steps()[1].migration(), "V2__names");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn steps(&self) -> &[StepReport] {
         &self.steps
     }
@@ -273,11 +502,43 @@ impl ReplayReport {
     }
 
     /// The versions that have no down script.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # for (file, sql) in [("V1__users.sql", "CREATE TABLE users(id INTEGER PRIMARY KEY);"), ("V1__users.down.sql", "DROP TABLE users;"),
+    /// #     ("V2__posts.sql", "CREATE TABLE posts(id INTEGER PRIMARY KEY);"),
+    /// #     ("V3__purge.sql", "DELETE FROM users;"), ("V3__purge.down.sql", "-- deleted rows cannot come back")] {
+    /// #     std::fs::write(dir.path().join(file), sql)?;
+    /// # }
+    /// use sqlite_testdb::{Migrations, replay};
+    ///
+    /// let report = replay::check(&Migrations::from_dir(dir.path())?)?;
+    /// assert_eq!(report.without_down_script(), [2]);      // V2__posts.down.sql is missing
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn without_down_script(&self) -> Vec<Version> {
         self.versions_where(Down::Missing)
     }
 
     /// The versions whose down script holds only comments.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # for (file, sql) in [("V1__users.sql", "CREATE TABLE users(id INTEGER PRIMARY KEY);"), ("V1__users.down.sql", "DROP TABLE users;"),
+    /// #     ("V2__posts.sql", "CREATE TABLE posts(id INTEGER PRIMARY KEY);"),
+    /// #     ("V3__purge.sql", "DELETE FROM users;"), ("V3__purge.down.sql", "-- deleted rows cannot come back")] {
+    /// #     std::fs::write(dir.path().join(file), sql)?;
+    /// # }
+    /// use sqlite_testdb::{Migrations, replay};
+    ///
+    /// let report = replay::check(&Migrations::from_dir(dir.path())?)?;
+    /// assert_eq!(report.irreversible(), [3]);             // V3__purge.down.sql is only a comment
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn irreversible(&self) -> Vec<Version> {
         self.versions_where(Down::Irreversible)
     }
