@@ -698,3 +698,87 @@ fn bad_usage_exits_2() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn check_with_data_passes_on_the_examples_with_rows_in_every_table() -> TestResult {
+    let run = run([
+        OsStr::new("check"),
+        arg(&examples()),
+        OsStr::new("--with-data"),
+        OsStr::new("--rows"),
+        OsStr::new("50"),
+        OsStr::new("--seed"),
+        OsStr::new("7"),
+    ])?;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "at V7__authorization_requests: 350 generated rows in 7 tables; integrity ok; foreign keys ok"
+        ),
+        "{}",
+        run.stdout
+    );
+    Ok(())
+}
+
+#[test]
+fn check_with_data_fails_where_the_empty_check_passes_and_names_the_rows() -> TestResult {
+    let set = bad_set("data_unique");
+    let empty = run([OsStr::new("check"), arg(&set)])?;
+    assert_eq!(empty.code, Some(0), "{empty:?}");
+
+    let with_data = run([OsStr::new("check"), arg(&set), OsStr::new("--with-data")])?;
+    assert_eq!(with_data.code, Some(1), "{with_data:?}");
+    assert!(
+        with_data
+            .stderr
+            .contains("UNIQUE constraint failed: users.team"),
+        "{}",
+        with_data.stderr
+    );
+    assert!(
+        with_data.stderr.contains("reproduce with: sqlite3 < "),
+        "{}",
+        with_data.stderr
+    );
+
+    let json = run([
+        OsStr::new("check"),
+        arg(&set),
+        OsStr::new("--with-data"),
+        OsStr::new("--json"),
+    ])?;
+    assert_eq!(json.code, Some(1), "{json:?}");
+    let value = json.json()?;
+    assert_eq!(value["error"]["kind"], "replay_data", "{value}");
+    assert_eq!(value["error"]["table"], "users", "{value}");
+    assert_eq!(value["error"]["column"], "team", "{value}");
+    let script = value["error"]["script"].as_str().ok_or("no script")?;
+    assert!(Path::new(script).is_file(), "{script}");
+    if let Some(folder) = Path::new(script).parent() {
+        fs::remove_dir_all(folder)?;
+    }
+    if let Some(folder) = with_data
+        .stderr
+        .split("reproduce with: sqlite3 < ")
+        .nth(1)
+        .map(|p| Path::new(p.trim()))
+        .and_then(Path::parent)
+    {
+        fs::remove_dir_all(folder)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn data_options_without_with_data_are_a_usage_error() -> TestResult {
+    let run = run([
+        OsStr::new("check"),
+        arg(&examples()),
+        OsStr::new("--rows"),
+        OsStr::new("5"),
+    ])?;
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stderr.contains("--with-data"), "{}", run.stderr);
+    Ok(())
+}

@@ -17,7 +17,9 @@ use clap::{Args, Parser, Subcommand};
 use rusqlite::Connection;
 use serde_json::{Value, json};
 use sqlite_testdb::replay::{self, Down, ReplayReport};
-use sqlite_testdb::{Builder, Error, Keep, Migrations, Schema, SchemaObject, TestDb, Version};
+use sqlite_testdb::{
+    Builder, DataOptions, Error, Keep, Migrations, Schema, SchemaObject, TestDb, Version,
+};
 
 /// Check, inspect and diff a folder of SQLite migrations.
 ///
@@ -61,10 +63,13 @@ enum Command {
 Examples:
   sqlite-testdb check migrations/
   sqlite-testdb check migrations/ --json > replay.json
-  sqlite-testdb check migrations/ --load-extension ./vector0.so")]
+  sqlite-testdb check migrations/ --load-extension ./vector0.so
+  sqlite-testdb check migrations/ --with-data --rows 50 --seed 7")]
     Check {
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        data: DataArgs,
     },
 
     /// Print the normalized schema at a version (default: the latest)
@@ -105,6 +110,38 @@ Examples:
     },
 }
 
+/// The replay with generated data of `check --with-data`.
+#[derive(Debug, Args)]
+struct DataArgs {
+    /// Also replay every migration over generated rows: it must apply with them present,
+    /// keep every row and value of the tables and columns that remain, and its down script
+    /// must give the rows back
+    #[arg(long)]
+    with_data: bool,
+    /// Rows generated per table, with --with-data
+    #[arg(long, value_name = "N", default_value_t = 20, requires = "with_data")]
+    rows: usize,
+    /// Seed of the generator, with --with-data: the same seed gives the same rows
+    #[arg(long, value_name = "SEED", default_value_t = 0, requires = "with_data")]
+    seed: u64,
+    /// A version whose data changes are deliberate: listed, not failed (repeatable)
+    #[arg(long, value_name = "VERSION", requires = "with_data")]
+    expect_changes: Vec<Version>,
+}
+
+impl DataArgs {
+    fn options(&self) -> Option<DataOptions> {
+        self.with_data.then(|| {
+            self.expect_changes.iter().fold(
+                DataOptions::default()
+                    .rows_per_table(self.rows)
+                    .seed(self.seed),
+                |options, version| options.expect_changes(*version),
+            )
+        })
+    }
+}
+
 /// What every subcommand takes.
 #[derive(Debug, Args)]
 struct Common {
@@ -135,7 +172,7 @@ fn main() -> ExitCode {
 impl Command {
     fn common(&self) -> &Common {
         match self {
-            Command::Check { common }
+            Command::Check { common, .. }
             | Command::Schema { common, .. }
             | Command::Diff { common, .. } => common,
         }
@@ -171,7 +208,11 @@ impl Failure {
     fn exit_code(&self) -> u8 {
         match self {
             Failure::Lib(
-                Error::Replay { .. } | Error::Migration { .. } | Error::DownScript { .. },
+                Error::Replay { .. }
+                | Error::ReplayData { .. }
+                | Error::Migration { .. }
+                | Error::DownScript { .. }
+                | Error::ForeignKeyViolations { .. },
             ) => 1,
             _ => 2,
         }
@@ -244,6 +285,25 @@ impl Failure {
                 "detail": chain(source),
                 "message": message,
             }),
+            Failure::Lib(Error::ReplayData {
+                migration,
+                file,
+                check,
+                table,
+                column,
+                detail,
+                script,
+            }) => json!({
+                "kind": "replay_data",
+                "migration": migration,
+                "file": file.as_deref().map(path_text),
+                "check": check,
+                "table": table.as_deref(),
+                "column": column.as_deref(),
+                "detail": detail.as_ref(),
+                "script": script.as_deref().map(path_text),
+                "message": message,
+            }),
             Failure::Input(_) => json!({ "kind": "bad_input", "message": message }),
             Failure::Extension { path, .. } => json!({
                 "kind": "extension",
@@ -285,7 +345,7 @@ fn run(command: Command) -> Result<(), Failure> {
     }
 
     match command {
-        Command::Check { common } => check(&builder, common.json),
+        Command::Check { common, data } => check(&builder, common.json, data.options()),
         Command::Schema {
             common, version, ..
         } => {
@@ -317,13 +377,13 @@ fn run(command: Command) -> Result<(), Failure> {
 }
 
 /// `check`: the replay report, with a progress line on a terminal.
-fn check(builder: &Builder<'_>, json: bool) -> Result<(), Failure> {
+fn check(builder: &Builder<'_>, json: bool, data: Option<DataOptions>) -> Result<(), Failure> {
     let total = builder.migrations().len();
     let mut line = ProgressLine::new();
     if let Some(first) = builder.migrations().iter().next() {
         line.show(&format!("checking 1/{total} {first}"));
     }
-    let report = replay::check_with_progress(builder, |p| {
+    let progress = |p: replay::Progress<'_>| {
         // `p` is the migration just checked; show the one being checked now.
         match builder.migrations().iter().nth(p.done) {
             Some(next) => line.show(&format!("checking {}/{} {next}", p.done + 1, p.total)),
@@ -332,7 +392,11 @@ fn check(builder: &Builder<'_>, json: bool) -> Result<(), Failure> {
                 p.done, p.total
             )),
         }
-    });
+    };
+    let report = match data {
+        Some(options) => replay::check_with_data_progress(builder, options, progress),
+        None => replay::check_with_progress(builder, progress),
+    };
     line.clear();
     let report = report?;
     if json {
