@@ -10,7 +10,7 @@ use tempfile::TempDir;
 use uuid::Uuid;
 
 use crate::connect::{ConnectOptions, Pool};
-use crate::template::{self, Request, Template};
+use crate::template::{self, Request};
 use crate::{DownScript, Error, Fingerprint, Migrations, Result, Schema, Snapshot, Version, env};
 
 /// refinery's history table (its default name, which refinery's runner uses unless told
@@ -939,7 +939,10 @@ impl<'m> Builder<'m> {
             )
         } else {
             let (dir, path) = new_database_folder(parent.as_ref())?;
-            copy_template(&request, template, &path)?;
+            template::use_template(&request, template, |t| {
+                t.copy_to(&path)
+                    .map_err(|e| Error::io("copy template to", &path, e))
+            })?;
             (path, Storage::File(Some(dir)))
         };
 
@@ -993,21 +996,6 @@ fn new_database_folder(parent: &Path) -> Result<(TempDir, PathBuf)> {
         .path()
         .join(format!("{}.sqlite", Uuid::now_v7().simple()));
     Ok((dir, path))
-}
-
-/// Copies the template to `dest`; if the template vanished from the cache since this process
-/// checked it, obtains it again once.
-fn copy_template(request: &Request<'_>, template: Template, dest: &Path) -> Result<()> {
-    match template.copy_to(dest) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !template.path().exists() => {
-            template::forget(&template);
-            let template = template::obtain(request)?;
-            template
-                .copy_to(dest)
-                .map_err(|e| Error::io("copy template to", dest, e))
-        }
-        other => other.map_err(|e| Error::io("copy template to", dest, e)),
-    }
 }
 
 /// The highest applied version in refinery's history table of `conn`; `None` when nothing

@@ -86,11 +86,6 @@ impl Template {
         Stamp::of(&self.path).is_some_and(|s| s == self.stamp)
     }
 
-    /// The template file.
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Copies the template to `dest`, which must not exist yet.
     pub(crate) fn copy_to(&self, dest: &Path) -> io::Result<()> {
         fs::copy(&self.path, dest).map(drop)
@@ -104,20 +99,14 @@ pub(crate) fn open_in_memory(
     template: Template,
     name: &str,
 ) -> Result<Connection> {
-    let pages = match MemoryPages::of(&template) {
-        Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
-            forget(&template);
-            MemoryPages::of(&obtain(request)?)?
-        }
-        other => other?,
-    };
+    let pages = use_template(request, template, MemoryPages::of)?;
     let sqlite = |e| Error::sqlite("copy template into in-memory database", name, e);
     let mut conn = Connection::open_with_flags(
         name,
         ConnectOptions::flags() | OpenFlags::SQLITE_OPEN_CREATE,
     )
     .map_err(sqlite)?;
-    let source = pages.take(&template.path)?;
+    let source = pages.take()?;
     rusqlite::backup::Backup::new(&source, &mut conn)
         .and_then(|b| b.run_to_completion(i32::MAX, std::time::Duration::ZERO, None))
         .map_err(sqlite)?;
@@ -129,6 +118,8 @@ pub(crate) fn open_in_memory(
 /// them that copies are taken from: one per thread copying at the same moment, kept for
 /// reuse, so threads never wait on each other.
 struct MemoryPages {
+    /// The template file the pages were read from.
+    path: PathBuf,
     bytes: Vec<u8>,
     idle: Mutex<Vec<Connection>>,
 }
@@ -151,6 +142,7 @@ impl MemoryPages {
             header.copy_from_slice(&[1, 1]);
         }
         let pages = Arc::new(MemoryPages {
+            path: template.path.clone(),
             bytes,
             idle: Mutex::new(Vec::new()),
         });
@@ -159,7 +151,7 @@ impl MemoryPages {
     }
 
     /// An idle source database, or a new one.
-    fn take(&self, template: &Path) -> Result<Connection> {
+    fn take(&self) -> Result<Connection> {
         let idle = self
             .idle
             .lock()
@@ -168,7 +160,7 @@ impl MemoryPages {
         if let Some(conn) = idle {
             return Ok(conn);
         }
-        let sqlite = |e| Error::sqlite("load template into memory", template, e);
+        let sqlite = |e| Error::sqlite("load template into memory", &self.path, e);
         let mut conn = Connection::open_in_memory().map_err(sqlite)?;
         conn.deserialize_read_exact(rusqlite::MAIN_DB, &self.bytes[..], self.bytes.len(), true)
             .map_err(sqlite)?;
@@ -227,8 +219,27 @@ pub(crate) fn obtain(request: &Request<'_>) -> Result<Template> {
     Ok(template)
 }
 
+/// Runs `use_it` on `template`; when that fails because the template vanished from the
+/// cache since this process checked it, obtains it again (rebuilt) and runs `use_it` once
+/// more.
+pub(crate) fn use_template<T>(
+    request: &Request<'_>,
+    template: Template,
+    use_it: impl Fn(&Template) -> Result<T>,
+) -> Result<T> {
+    match use_it(&template) {
+        Err(Error::Io { source, .. })
+            if source.kind() == io::ErrorKind::NotFound && !template.path.exists() =>
+        {
+            forget(&template);
+            use_it(&obtain(request)?)
+        }
+        other => other,
+    }
+}
+
 /// Makes this process look at the cache again for `template` (after it vanished).
-pub(crate) fn forget(template: &Template) {
+fn forget(template: &Template) {
     let slot = slot(&template.path);
     *slot.lock().unwrap_or_else(PoisonError::into_inner) = None;
 }
