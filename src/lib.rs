@@ -117,6 +117,7 @@ mod fixture;
 mod generated_rows;
 mod integrity;
 mod literal;
+mod memdb;
 mod migrations;
 pub mod replay;
 mod replay_report;

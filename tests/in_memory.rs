@@ -134,3 +134,48 @@ fn a_panicking_test_keeps_its_in_memory_database_as_a_file() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn threads_making_in_memory_databases_at_once_each_get_a_whole_private_copy() -> TestResult {
+    let m = example_migrations()?;
+    let mut builder = TestDb::builder(&m);
+    builder.in_memory();
+    let builder = &builder;
+    let outcomes: Vec<Result<(), String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|thread| {
+                scope.spawn(move || -> Result<(), String> {
+                    for i in 0..25 {
+                        let db = builder.build().map_err(|e| e.to_string())?;
+                        let conn = db.connect().map_err(|e| e.to_string())?;
+                        let email = format!("t{thread}-{i}@example.com");
+                        conn.execute("INSERT INTO users(email) VALUES (?1)", [&email])
+                            .map_err(|e| e.to_string())?;
+                        let (users, check): (i64, String) = conn
+                            .query_row(
+                                "SELECT (SELECT count(*) FROM users), \
+                                        (SELECT integrity_check FROM pragma_integrity_check)",
+                                [],
+                                |r| Ok((r.get(0)?, r.get(1)?)),
+                            )
+                            .map_err(|e| e.to_string())?;
+                        if (users, check.as_str()) != (1, "ok") {
+                            return Err(format!("{}: {users} users, {check}", db.path().display()));
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("thread panicked".to_owned()))
+            })
+            .collect()
+    });
+    let failures: Vec<_> = outcomes.into_iter().filter_map(Result::err).collect();
+    assert!(failures.is_empty(), "{failures:#?}");
+    Ok(())
+}
