@@ -53,6 +53,49 @@ pub(crate) fn dir(explicit: Option<&Path>) -> Result<PathBuf> {
     Ok(DEFAULT.get_or_init(|| dir).clone())
 }
 
+/// `databases/` in the cache folder (see [`dir`]): where [`Builder::shared_folder`] puts
+/// test databases. Created user-only; once per process, files in it older than
+/// [`MAX_AGE`] (left by test processes that were killed) are removed.
+///
+/// [`Builder::shared_folder`]: crate::Builder::shared_folder
+///
+/// # Errors
+///
+/// As [`dir`], or [`Error::Io`] when `databases/` cannot be created.
+pub(crate) fn databases_dir(explicit: Option<&Path>) -> Result<PathBuf> {
+    static SWEPT: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
+    let dir = dir(explicit)?.join("databases");
+    let mut swept = SWEPT
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if !swept.contains(&dir) {
+        create_private_dir(&dir, "create shared test database folder")?;
+        remove_old_files(&dir);
+        swept.insert(dir.clone());
+    }
+    Ok(dir)
+}
+
+/// Removes the files in `dir` last modified more than [`MAX_AGE`] ago. Best effort.
+fn remove_old_files(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age > MAX_AGE);
+        if old && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Creates `dir` if needed and checks it can be trusted, once per process per folder.
 fn prepare(dir: &Path) -> Result<()> {
     static TRUSTED: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
@@ -64,7 +107,7 @@ fn prepare(dir: &Path) -> Result<()> {
     {
         return Ok(());
     }
-    create_private_dir(dir)?;
+    create_private_dir(dir, "create template cache folder")?;
     check_trusted(dir)?;
     trusted
         .lock()
@@ -74,14 +117,12 @@ fn prepare(dir: &Path) -> Result<()> {
 }
 
 /// Creates `dir` (and its parents); the folder itself is user-only where the OS allows.
-fn create_private_dir(dir: &Path) -> Result<()> {
+fn create_private_dir(dir: &Path, op: &'static str) -> Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(dir)
-        .map_err(|e| Error::io("create template cache folder", dir, e))
+    builder.create(dir).map_err(|e| Error::io(op, dir, e))
 }
 
 #[cfg(unix)]

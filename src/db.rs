@@ -11,7 +11,9 @@ use uuid::Uuid;
 
 use crate::connect::{ConnectOptions, Pool};
 use crate::template::{self, Request};
-use crate::{DownScript, Error, Fingerprint, Migrations, Result, Schema, Snapshot, Version, env};
+use crate::{
+    DownScript, Error, Fingerprint, Migrations, Result, Schema, Snapshot, Version, cache, env,
+};
 
 /// refinery's history table (its default name, which refinery's runner uses unless told
 /// otherwise).
@@ -85,6 +87,10 @@ pub struct TestDb {
 enum Storage {
     /// A file in a folder of its own; `None` once kept or closed.
     File(Option<TempDir>),
+    /// A file in a folder shared with other databases ([`Builder::shared_folder`]): the file
+    /// and SQLite's `-wal`, `-shm` and `-journal` files beside it; `false` once kept or
+    /// closed.
+    SharedFolder(bool),
     /// An in-memory database (SQLite's `memdb` VFS, shared by the connections of this
     /// process that open its name), alive while this connection is open; `None` once closed.
     Memory(Option<Mutex<Connection>>),
@@ -482,6 +488,10 @@ impl TestDb {
                 }
                 std::mem::take(&mut self.path)
             }
+            Storage::SharedFolder(owned) => {
+                *owned = false;
+                std::mem::take(&mut self.path)
+            }
             Storage::Memory(conn) => match conn.take().map(Mutex::into_inner) {
                 Some(Ok(conn)) => save(&conn).unwrap_or_else(|e| {
                     eprintln!("sqlite-testdb: could not keep {}: {e}", self.path.display());
@@ -519,6 +529,13 @@ impl TestDb {
                 }
                 None => Ok(()),
             },
+            Storage::SharedFolder(owned) => {
+                if std::mem::take(owned) {
+                    remove_database_files(&self.path)
+                } else {
+                    Ok(())
+                }
+            }
             Storage::Memory(conn) => match conn.take().map(Mutex::into_inner) {
                 Some(Ok(conn)) => conn
                     .close()
@@ -553,6 +570,12 @@ impl Drop for TestDb {
                 }
                 None => return,
             },
+            Storage::SharedFolder(owned) => {
+                if !std::mem::take(owned) {
+                    return;
+                }
+                self.path.clone()
+            }
             Storage::Memory(conn) => match conn.take().map(Mutex::into_inner) {
                 Some(Ok(conn)) => match save(&conn) {
                     Ok(path) => path,
@@ -574,18 +597,46 @@ impl Drop for TestDb {
 impl TestDb {
     /// Drop's removal: silent unless it fails.
     fn remove(&mut self) {
-        if let Storage::File(dir) = &mut self.storage
-            && let Some(dir) = dir.take()
-        {
-            let folder = dir.path().to_path_buf();
-            if let Err(e) = dir.close() {
-                eprintln!(
-                    "sqlite-testdb: could not remove test database folder {}: {e}",
-                    folder.display()
-                );
+        match &mut self.storage {
+            Storage::File(dir) => {
+                if let Some(dir) = dir.take() {
+                    let folder = dir.path().to_path_buf();
+                    if let Err(e) = dir.close() {
+                        eprintln!(
+                            "sqlite-testdb: could not remove test database folder {}: {e}",
+                            folder.display()
+                        );
+                    }
+                }
             }
+            Storage::SharedFolder(owned) => {
+                if std::mem::take(owned)
+                    && let Err(e) = remove_database_files(&self.path)
+                {
+                    eprintln!("sqlite-testdb: {e}");
+                }
+            }
+            Storage::Memory(_) => {}
         }
     }
+}
+
+/// Removes the database file `path` and the files SQLite keeps beside it: its `-wal`,
+/// `-shm` and `-journal` files, where they exist.
+fn remove_database_files(path: &Path) -> Result<()> {
+    let mut result = Ok(());
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let file = PathBuf::from(file);
+        match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound && result.is_ok() => {
+                result = Err(Error::io("remove test database file", file, e));
+            }
+            _ => {}
+        }
+    }
+    result
 }
 
 /// Writes an in-memory database to a file in a new temp folder that is kept.
@@ -624,6 +675,7 @@ pub struct Builder<'m> {
     keep: Option<Keep>,
     cache_dir: Option<PathBuf>,
     in_memory: bool,
+    shared_folder: bool,
     connect: ConnectOptions,
 }
 
@@ -642,6 +694,7 @@ impl<'m> Builder<'m> {
             keep: None,
             cache_dir: None,
             in_memory: false,
+            shared_folder: false,
             connect: ConnectOptions::default(),
         }
     }
@@ -768,6 +821,36 @@ impl<'m> Builder<'m> {
     /// ```
     pub fn in_memory(&mut self) -> &mut Self {
         self.in_memory = true;
+        self
+    }
+
+    /// Puts the database file straight into a folder shared with other test databases,
+    /// instead of a new folder of its own: `databases/` in the template cache folder (which
+    /// is private to this user), or the folder given to [`build_in`](Self::build_in).
+    ///
+    /// This saves creating and removing a folder for every test, which is most of what a
+    /// small database costs on ext4: see the README's "Performance" table. Dropping the
+    /// [`TestDb`] removes the file and SQLite's `-wal`, `-shm` and `-journal` files beside
+    /// it; files the test itself writes beside it are its own to remove. A kept database
+    /// stays where it is, and files left in `databases/` by a killed test process are removed
+    /// once they are seven days old.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
+    /// let mut builder = sqlite_testdb::TestDb::builder(&m);
+    /// builder.shared_folder();
+    /// let (a, b) = (builder.build()?, builder.build()?);
+    /// assert_eq!(a.path().parent(), b.path().parent());
+    /// assert!(a.path().parent().unwrap().ends_with("databases"));
+    /// let path = a.path().to_path_buf();
+    /// drop(a);
+    /// assert!(!path.exists() && path.parent().unwrap().is_dir());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn shared_folder(&mut self) -> &mut Self {
+        self.shared_folder = true;
         self
     }
 
@@ -903,10 +986,15 @@ impl<'m> Builder<'m> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn build(&self) -> Result<TestDb> {
-        self.build_in(std::env::temp_dir())
+        if self.shared_folder && !self.in_memory {
+            let folder = cache::databases_dir(self.cache_dir.as_deref())?;
+            return self.build_at(Location::SharedFolder(&folder));
+        }
+        self.build_at(Location::OwnFolderIn(&std::env::temp_dir()))
     }
 
-    /// A new database in a new folder inside `parent` (a tmpfs, say).
+    /// A new database in a new folder inside `parent` (a tmpfs, say); with
+    /// [`shared_folder`](Self::shared_folder), straight in `parent`.
     ///
     /// # Errors
     ///
@@ -922,6 +1010,15 @@ impl<'m> Builder<'m> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn build_in(&self, parent: impl AsRef<Path>) -> Result<TestDb> {
+        let parent = parent.as_ref();
+        self.build_at(if self.shared_folder {
+            Location::SharedFolder(parent)
+        } else {
+            Location::OwnFolderIn(parent)
+        })
+    }
+
+    fn build_at(&self, location: Location<'_>) -> Result<TestDb> {
         let keep = self.keep.map_or_else(env::keep, Ok)?;
         let seeds = self.seeds()?;
         let request = self.request(&seeds)?;
@@ -938,12 +1035,22 @@ impl<'m> Builder<'m> {
                 Storage::Memory(Some(Mutex::new(keeper))),
             )
         } else {
-            let (dir, path) = new_database_folder(parent.as_ref())?;
+            let (path, storage) = match location {
+                Location::OwnFolderIn(parent) => {
+                    let (dir, path) = new_database_folder(parent)?;
+                    (path, Storage::File(Some(dir)))
+                }
+                Location::SharedFolder(folder) => (
+                    folder.join(database_file_name()),
+                    Storage::SharedFolder(true),
+                ),
+            };
+            // On failure a new folder goes with `storage`; `copy_to` removes a half-written file.
             template::use_template(&request, template, |t| {
                 t.copy_to(&path)
                     .map_err(|e| Error::io("copy template to", &path, e))
             })?;
-            (path, Storage::File(Some(dir)))
+            (path, storage)
         };
 
         Ok(TestDb {
@@ -985,17 +1092,28 @@ impl<'m> Builder<'m> {
     }
 }
 
-/// A new private folder in `parent`, and the path of the database file to put in it, named
-/// by a UUID v7.
+/// Where [`Builder::build_at`] puts a file database.
+#[derive(Clone, Copy)]
+enum Location<'p> {
+    /// In a new folder of its own inside this one.
+    OwnFolderIn(&'p Path),
+    /// Straight in this folder.
+    SharedFolder(&'p Path),
+}
+
+/// A new private folder in `parent`, and the path of the database file to put in it.
 fn new_database_folder(parent: &Path) -> Result<(TempDir, PathBuf)> {
     let dir = tempfile::Builder::new()
         .prefix("sqlite-testdb-")
         .tempdir_in(parent)
         .map_err(|e| Error::io("create test database folder in", parent, e))?;
-    let path = dir
-        .path()
-        .join(format!("{}.sqlite", Uuid::now_v7().simple()));
+    let path = dir.path().join(database_file_name());
     Ok((dir, path))
+}
+
+/// A new database file's name: a UUID v7, so names sort by creation time.
+fn database_file_name() -> String {
+    format!("{}.sqlite", Uuid::now_v7().simple())
 }
 
 /// The highest applied version in refinery's history table of `conn`; `None` when nothing
