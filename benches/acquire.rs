@@ -13,6 +13,8 @@
 //! |---|---|
 //! | `testdb_new` | `Builder::build` with a warm cache, then dropping the `TestDb` |
 //! | `testdb_new_query` | the same, plus `connect()` and `SELECT count(*) FROM t0` |
+//! | `testdb_new_shared` | `testdb_new` with `Builder::shared_folder` (no folder per database) |
+//! | `testdb_new_shared_query` | the same, plus `connect()` and `SELECT count(*) FROM t0` |
 //! | `testdb_new_tmpfs` | `testdb_new` with `Builder::build_in("/dev/shm")` (Linux tmpfs; skipped elsewhere) |
 //! | `testdb_memory` | `Builder::in_memory().build()`, then dropping the `TestDb` |
 //! | `testdb_memory_query` | the same, plus `connect()` and `SELECT count(*) FROM t0` |
@@ -21,7 +23,7 @@
 //! | `copy_floor` | `fs::copy` of the template into a ready folder, open, first query, remove |
 //! | `copy_only` | `fs::copy` of the template into a ready folder, remove (no connection) |
 //! | `cold_build` | `template`: a template built from scratch in a new cache folder, plus its first copy; `plain_refinery_file`: one refinery run on a new file (folders made and removed outside the timing) |
-//! | `threads_2`, `threads_8` | that many threads building and dropping 64 databases between them, `file/N` or `memory/N`; throughput is in databases |
+//! | `threads_2`, `threads_8` | that many threads building and dropping 64 databases between them, `file/N`, `shared/N` (shared folder) or `memory/N`; throughput is in databases |
 //!
 //! Run with `cargo bench`; `cargo bench -- testdb_new/` runs one group.
 
@@ -242,6 +244,12 @@ impl Set {
         builder
     }
 
+    fn shared_builder(&self) -> Builder<'_> {
+        let mut builder = self.builder();
+        builder.shared_folder();
+        builder
+    }
+
     fn memory_builder(&self) -> Builder<'_> {
         let mut builder = self.builder();
         builder.in_memory();
@@ -296,6 +304,26 @@ fn warm(c: &mut Criterion, sets: &[Set]) {
     fast(&mut group);
     for set in sets {
         let builder = set.builder();
+        group.bench_function(BenchmarkId::from_parameter(set.n), |b| {
+            b.iter(|| acquire_and_query(&builder));
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("testdb_new_shared");
+    fast(&mut group);
+    for set in sets {
+        let builder = set.shared_builder();
+        group.bench_function(BenchmarkId::from_parameter(set.n), |b| {
+            b.iter(|| drop(black_box(must(builder.build(), "build in shared folder"))));
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("testdb_new_shared_query");
+    fast(&mut group);
+    for set in sets {
+        let builder = set.shared_builder();
         group.bench_function(BenchmarkId::from_parameter(set.n), |b| {
             b.iter(|| acquire_and_query(&builder));
         });
@@ -464,7 +492,11 @@ fn threads(c: &mut Criterion, sets: &[Set]) {
             .throughput(Throughput::Elements(DATABASES_PER_ROUND as u64));
         let per_thread = DATABASES_PER_ROUND / threads;
         for set in sets {
-            for (mode, builder) in [("file", set.builder()), ("memory", set.memory_builder())] {
+            for (mode, builder) in [
+                ("file", set.builder()),
+                ("shared", set.shared_builder()),
+                ("memory", set.memory_builder()),
+            ] {
                 group.bench_function(BenchmarkId::new(mode, set.n), |b| {
                     b.iter_custom(|rounds| {
                         let start = Barrier::new(threads + 1);

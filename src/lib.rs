@@ -63,6 +63,7 @@
 //! |---|---|
 //! | templates | `SQLITE_TESTDB_CACHE_DIR`, else `<cargo target dir>/sqlite-testdb/`, else `<temp>/sqlite-testdb-<uid>/` |
 //! | test databases | `<temp>/sqlite-testdb-XXXXXX/<uuid v7>.sqlite` ([`Builder::build_in`] for another folder) |
+//! | with [`Builder::shared_folder`] | `<template cache folder>/databases/<uuid v7>.sqlite`: no folder per test, about half the cost of a small database |
 //!
 //! `builds.log` in the cache folder gets one line per template built.
 //!
