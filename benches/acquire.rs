@@ -290,78 +290,65 @@ fn slow(group: &mut BenchmarkGroup<'_, WallTime>, n: usize) {
 }
 
 fn warm(c: &mut Criterion, sets: &[Set]) {
-    let mut group = c.benchmark_group("testdb_new");
+    warm_group(c, "testdb_new", sets, Set::builder, build_and_drop);
+    warm_group(c, "testdb_new_query", sets, Set::builder, acquire_and_query);
+    warm_group(
+        c,
+        "testdb_new_shared",
+        sets,
+        Set::shared_builder,
+        build_and_drop,
+    );
+    warm_group(
+        c,
+        "testdb_new_shared_query",
+        sets,
+        Set::shared_builder,
+        acquire_and_query,
+    );
+    if Path::new(TMPFS).is_dir() {
+        warm_group(c, "testdb_new_tmpfs", sets, Set::builder, |builder| {
+            drop(black_box(must(builder.build_in(TMPFS), "build in tmpfs")));
+        });
+    }
+    warm_group(
+        c,
+        "testdb_memory",
+        sets,
+        Set::memory_builder,
+        build_and_drop,
+    );
+    warm_group(
+        c,
+        "testdb_memory_query",
+        sets,
+        Set::memory_builder,
+        acquire_and_query,
+    );
+}
+
+/// A group of one benchmark per set: `iteration` with the builder `builder` makes for it.
+fn warm_group(
+    c: &mut Criterion,
+    name: &str,
+    sets: &[Set],
+    builder: fn(&Set) -> Builder<'_>,
+    iteration: impl Fn(&Builder<'_>),
+) {
+    let mut group = c.benchmark_group(name);
     fast(&mut group);
     for set in sets {
-        let builder = set.builder();
+        let builder = builder(set);
         group.bench_function(BenchmarkId::from_parameter(set.n), |b| {
-            b.iter(|| drop(black_box(must(builder.build(), "build"))));
+            b.iter(|| iteration(&builder));
         });
     }
     group.finish();
+}
 
-    let mut group = c.benchmark_group("testdb_new_query");
-    fast(&mut group);
-    for set in sets {
-        let builder = set.builder();
-        group.bench_function(BenchmarkId::from_parameter(set.n), |b| {
-            b.iter(|| acquire_and_query(&builder));
-        });
-    }
-    group.finish();
-
-    let mut group = c.benchmark_group("testdb_new_shared");
-    fast(&mut group);
-    for set in sets {
-        let builder = set.shared_builder();
-        group.bench_function(BenchmarkId::from_parameter(set.n), |b| {
-            b.iter(|| drop(black_box(must(builder.build(), "build in shared folder"))));
-        });
-    }
-    group.finish();
-
-    let mut group = c.benchmark_group("testdb_new_shared_query");
-    fast(&mut group);
-    for set in sets {
-        let builder = set.shared_builder();
-        group.bench_function(BenchmarkId::from_parameter(set.n), |b| {
-            b.iter(|| acquire_and_query(&builder));
-        });
-    }
-    group.finish();
-
-    let tmpfs = Path::new(TMPFS);
-    if tmpfs.is_dir() {
-        let mut group = c.benchmark_group("testdb_new_tmpfs");
-        fast(&mut group);
-        for set in sets {
-            let builder = set.builder();
-            group.bench_function(BenchmarkId::from_parameter(set.n), |b| {
-                b.iter(|| drop(black_box(must(builder.build_in(tmpfs), "build in tmpfs"))));
-            });
-        }
-        group.finish();
-    }
-
-    let mut group = c.benchmark_group("testdb_memory");
-    fast(&mut group);
-    for set in sets {
-        let builder = set.memory_builder();
-        group.bench_function(BenchmarkId::from_parameter(set.n), |b| {
-            b.iter(|| drop(black_box(must(builder.build(), "build in memory"))));
-        });
-    }
-    group.finish();
-
-    let mut group = c.benchmark_group("testdb_memory_query");
-    fast(&mut group);
-    for set in sets {
-        let builder = set.memory_builder();
-        group.bench_function(BenchmarkId::from_parameter(set.n), |b| {
-            b.iter(|| acquire_and_query(&builder));
-        });
-    }
-    group.finish();
+/// What a test pays for its database alone: build it, drop it.
+fn build_and_drop(builder: &Builder<'_>) {
+    drop(black_box(must(builder.build(), "build")));
 }
 
 /// What a test does first: a database, a connection, a query that needs the schema.
