@@ -295,5 +295,20 @@ fn a_read_only_cache_folder_is_a_clear_error_naming_it() -> TestResult {
         "{err:?}"
     );
     assert!(entries(cache.0.path()).is_empty());
+
+    // With the shared folder, `databases/` is the first thing that cannot be created.
+    let err = TestDb::builder(&example_migrations()?)
+        .cache_dir(cache.0.path())
+        .shared_folder()
+        .build()
+        .err()
+        .ok_or("built in a read-only cache")?;
+    assert!(
+        matches!(&err, Error::Io { op: "create shared test database folder", path, source }
+            if *path == cache.0.path().join("databases") && source.raw_os_error() == Some(30)),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("databases"), "{err}");
+    assert!(entries(cache.0.path()).is_empty());
     Ok(())
 }

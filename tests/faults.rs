@@ -371,5 +371,24 @@ fn a_full_temp_folder_is_a_clear_error_and_leaves_nothing() -> TestResult {
         "{:?}",
         entries(full.0.path())
     );
+
+    // Straight into the full folder: the half-written file is removed, from the file (the
+    // first copy of a fresh cache) and from memory (the next ones) alike.
+    let cache = tempfile::tempdir()?;
+    let mut shared = TestDb::builder(&m);
+    shared.cache_dir(cache.path()).shared_folder();
+    for attempt in 0..2 {
+        let err = shared.build_in(full.0.path()).err();
+        assert!(
+            matches!(&err, Some(Error::Io { op: "copy template to", path, source })
+                if path.parent() == Some(full.0.path()) && source.raw_os_error() == Some(28)),
+            "attempt {attempt}: {err:?}"
+        );
+        assert!(
+            entries(full.0.path()).is_empty(),
+            "attempt {attempt}: {:?}",
+            entries(full.0.path())
+        );
+    }
     Ok(())
 }
