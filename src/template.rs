@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Instant, SystemTime};
 
@@ -87,13 +87,26 @@ struct Content {
     copies: AtomicUsize,
     /// Whether a copy was a reflink: then copies keep coming from the file.
     clones: AtomicBool,
-    /// `None` inside when the file was larger than [`MAX_CONTENT_IN_MEMORY`] or changed
-    /// while it was read: copies then come from the file.
+    /// `None` inside when the file was larger than [`MAX_CONTENT_IN_MEMORY`], did not fit in
+    /// [`MAX_CONTENTS_IN_MEMORY`] with the others, or changed while it was read: copies then
+    /// come from the file.
     bytes: OnceLock<Option<Arc<[u8]>>>,
 }
 
 /// Templates larger than this are copied from the file every time, not kept in memory.
 const MAX_CONTENT_IN_MEMORY: u64 = 64 * 1024 * 1024;
+/// At most this many bytes of templates are kept in memory by a process at once.
+const MAX_CONTENTS_IN_MEMORY: u64 = 256 * 1024 * 1024;
+/// Bytes of templates this process keeps in memory now.
+static CONTENTS_IN_MEMORY: AtomicU64 = AtomicU64::new(0);
+
+impl Drop for Content {
+    fn drop(&mut self) {
+        if let Some(Some(bytes)) = self.bytes.get() {
+            CONTENTS_IN_MEMORY.fetch_sub(bytes.len() as u64, Ordering::Relaxed);
+        }
+    }
+}
 
 impl Template {
     fn in_use(path: PathBuf, stamp: Stamp) -> Self {
@@ -140,18 +153,32 @@ impl Template {
         self.content
             .bytes
             .get_or_init(|| {
-                if self.stamp.len > MAX_CONTENT_IN_MEMORY {
+                let len = self.stamp.len;
+                let fits = len <= MAX_CONTENT_IN_MEMORY
+                    && CONTENTS_IN_MEMORY
+                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |kept| {
+                            (kept + len <= MAX_CONTENTS_IN_MEMORY).then_some(kept + len)
+                        })
+                        .is_ok();
+                if !fits {
                     return None;
                 }
-                let mut file = File::open(&self.path).ok()?;
-                let mut bytes = Vec::with_capacity(usize::try_from(self.stamp.len).ok()?);
-                io::Read::read_to_end(&mut file, &mut bytes).ok()?;
-                // Read from the file this process checked, whole: same stamp after reading.
-                let read = Stamp::of_file(&file)?;
-                (read == self.stamp && bytes.len() as u64 == self.stamp.len)
-                    .then(|| Arc::from(bytes))
+                let bytes = self.read_whole().filter(|b| b.len() as u64 == len);
+                if bytes.is_none() {
+                    CONTENTS_IN_MEMORY.fetch_sub(len, Ordering::Relaxed);
+                }
+                bytes.map(Arc::from)
             })
             .clone()
+    }
+
+    /// The whole file, if it is still the one this process checked: the same stamp after
+    /// reading it.
+    fn read_whole(&self) -> Option<Vec<u8>> {
+        let mut file = File::open(&self.path).ok()?;
+        let mut bytes = Vec::with_capacity(usize::try_from(self.stamp.len).ok()?);
+        io::Read::read_to_end(&mut file, &mut bytes).ok()?;
+        (Stamp::of_file(&file)? == self.stamp).then_some(bytes)
     }
 
     /// The template's bytes: kept in memory (see [`bytes`](Self::bytes)), or read from the
