@@ -5,6 +5,8 @@
 //! Everything here is real: real files, real refinery runs, real child processes (this test
 //! binary re-invoked, as nextest runs one process per test).
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -13,24 +15,11 @@ use std::sync::Barrier;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::{EXAMPLE_TABLES, build_log, entries, example_migrations, tables};
 use rusqlite::Connection;
 use sqlite_testdb::{Migrations, TestDb};
 
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
-
-/// The tables the example migrations create.
-const TABLES: [&str; 7] = [
-    "users",
-    "clients",
-    "client_secret_versions",
-    "key_rotation_events",
-    "tokens",
-    "sessions",
-    "authorization_requests",
-];
-
-/// The file in a cache folder with one line per template built.
-const BUILD_LOG: &str = "builds.log";
 
 /// The child test of [`six_processes_on_an_empty_cache_build_the_template_exactly_once`].
 const CHILD_TEST: &str = "child_process_gets_a_checked_database_from_the_shared_cache";
@@ -41,13 +30,6 @@ const CHILD_GO_VAR: &str = "SQLITE_TESTDB_CHILD_GO";
 /// How long a child waits for the go file, and the parent for every child to be ready.
 const START_LIMIT: Duration = Duration::from_secs(60);
 
-fn example_migrations() -> TestResult<Migrations> {
-    Ok(Migrations::from_dir(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/migrations"
-    ))?)
-}
-
 /// Checks one test database: intact, every table there, at the latest version, writable, and
 /// empty (a copy never sees another copy's rows).
 fn check_database(db: &TestDb, m: &Migrations, email: &str) -> TestResult {
@@ -56,10 +38,10 @@ fn check_database(db: &TestDb, m: &Migrations, email: &str) -> TestResult {
     if integrity != "ok" {
         return Err(format!("integrity_check says {integrity:?}").into());
     }
-    let tables = table_names(&conn)?;
-    let missing: Vec<&str> = TABLES
+    let tables = tables(&conn)?;
+    let missing: Vec<&str> = EXAMPLE_TABLES
         .into_iter()
-        .filter(|t| !tables.contains(*t))
+        .filter(|t| !tables.iter().any(|present| present == t))
         .collect();
     if !missing.is_empty() {
         return Err(format!("tables missing: {missing:?} (present: {tables:?})").into());
@@ -74,34 +56,6 @@ fn check_database(db: &TestDb, m: &Migrations, email: &str) -> TestResult {
         return Err(format!("{users} users after one insert into a fresh copy").into());
     }
     Ok(())
-}
-
-fn table_names(conn: &Connection) -> TestResult<BTreeSet<String>> {
-    let mut stmt = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?;
-    let names = stmt
-        .query_map([], |r| r.get::<_, String>(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(names)
-}
-
-/// The lines of `<cache>/builds.log`: one per template built in that cache folder.
-fn build_log_lines(cache: &Path) -> TestResult<Vec<String>> {
-    let path = cache.join(BUILD_LOG);
-    let text = fs::read_to_string(&path).map_err(|e| format!("read {}: {e}", path.display()))?;
-    Ok(text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_owned)
-        .collect())
-}
-
-/// The names of the entries of a folder, sorted.
-fn entry_names(dir: &Path) -> TestResult<Vec<String>> {
-    let mut names = fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
-        .collect::<Result<Vec<_>, _>>()?;
-    names.sort();
-    Ok(names)
 }
 
 /// An error and its `source()` chain, on one line.
@@ -205,7 +159,7 @@ fn sixteen_threads_get_fifty_correct_databases_each_ten_times() -> TestResult {
         &errors[..errors.len().min(5)]
     );
     assert_eq!(checked, ROUNDS * THREADS * PER_THREAD);
-    let builds = build_log_lines(cache.path())?;
+    let builds = build_log(cache.path());
     assert_eq!(builds.len(), 1, "builds.log: {builds:#?}");
     Ok(())
 }
@@ -246,7 +200,7 @@ impl Snapshot {
         let tables: Vec<&str> = self
             .schema
             .iter()
-            .filter(|(kind, name, _)| kind == "table" && TABLES.contains(&name.as_str()))
+            .filter(|(kind, name, _)| kind == "table" && EXAMPLE_TABLES.contains(&name.as_str()))
             .map(|(_, name, _)| name.as_str())
             .collect();
         format!(
@@ -529,7 +483,7 @@ fn six_processes_on_an_empty_cache_build_the_template_exactly_once() -> TestResu
     }
     assert_eq!(databases.len(), CHILDREN, "children shared a database file");
 
-    let builds = build_log_lines(cache.path())?;
+    let builds = build_log(cache.path());
     assert_eq!(builds.len(), 1, "builds.log: {builds:#?}");
     let builder_pid = builds[0]
         .strip_prefix(&format!("built {fingerprint} pid="))
@@ -541,7 +495,7 @@ fn six_processes_on_an_empty_cache_build_the_template_exactly_once() -> TestResu
         builds[0]
     );
 
-    let entries = entry_names(cache.path())?;
+    let entries = entries(cache.path());
     let templates: Vec<&String> = entries.iter().filter(|e| e.ends_with(".sqlite")).collect();
     assert_eq!(
         templates,
@@ -633,11 +587,11 @@ fn many_threads_share_one_build_within_a_process() -> TestResult {
     let paths: BTreeSet<PathBuf> = paths.into_iter().filter_map(Result::ok).collect();
     assert_eq!(paths.len(), THREADS, "threads shared a database file");
 
-    let builds = build_log_lines(cache.path())?;
+    let builds = build_log(cache.path());
     assert_eq!(builds.len(), 1, "builds.log: {builds:#?}");
     let expected = format!("built {fingerprint} pid={} ", std::process::id());
     assert!(builds[0].starts_with(&expected), "{:?}", builds[0]);
-    let entries = entry_names(cache.path())?;
+    let entries = entries(cache.path());
     let templates: Vec<&String> = entries.iter().filter(|e| e.ends_with(".sqlite")).collect();
     assert_eq!(
         templates,
