@@ -481,25 +481,7 @@ impl TestDb {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn keep(mut self) -> PathBuf {
-        match &mut self.storage {
-            Storage::File(dir) => {
-                if let Some(dir) = dir.take() {
-                    let _ = dir.keep();
-                }
-                std::mem::take(&mut self.path)
-            }
-            Storage::SharedFolder(owned) => {
-                *owned = false;
-                std::mem::take(&mut self.path)
-            }
-            Storage::Memory(conn) => match conn.take().map(Mutex::into_inner) {
-                Some(Ok(conn)) => save(&conn).unwrap_or_else(|e| {
-                    eprintln!("sqlite-testdb: could not keep {}: {e}", self.path.display());
-                    PathBuf::new()
-                }),
-                _ => PathBuf::new(),
-            },
-        }
+        self.keep_files().unwrap_or_default()
     }
 
     /// Removes the database's folder now (closes an in-memory database) and reports what
@@ -521,27 +503,13 @@ impl TestDb {
     /// ```
     pub fn close(mut self) -> Result<()> {
         match &mut self.storage {
-            Storage::File(dir) => match dir.take() {
-                Some(dir) => {
-                    let folder = dir.path().to_path_buf();
-                    dir.close()
-                        .map_err(|e| Error::io("remove test database folder", folder, e))
-                }
-                None => Ok(()),
-            },
-            Storage::SharedFolder(owned) => {
-                if std::mem::take(owned) {
-                    remove_database_files(&self.path)
-                } else {
-                    Ok(())
-                }
-            }
             Storage::Memory(conn) => match conn.take().map(Mutex::into_inner) {
                 Some(Ok(conn)) => conn
                     .close()
                     .map_err(|(_, e)| Error::sqlite("close", &self.path, e)),
                 _ => Ok(()),
             },
+            _ => self.remove_files(),
         }
     }
 }
@@ -562,30 +530,8 @@ impl Drop for TestDb {
             Keep::OnFailure if std::thread::panicking() => "test panicked",
             _ => return self.remove(),
         };
-        let path = match &mut self.storage {
-            Storage::File(dir) => match dir.take() {
-                Some(dir) => {
-                    let _ = dir.keep();
-                    self.path.clone()
-                }
-                None => return,
-            },
-            Storage::SharedFolder(owned) => {
-                if !std::mem::take(owned) {
-                    return;
-                }
-                self.path.clone()
-            }
-            Storage::Memory(conn) => match conn.take().map(Mutex::into_inner) {
-                Some(Ok(conn)) => match save(&conn) {
-                    Ok(path) => path,
-                    Err(e) => {
-                        eprintln!("sqlite-testdb: could not keep {}: {e}", self.path.display());
-                        return;
-                    }
-                },
-                _ => return,
-            },
+        let Some(path) = self.keep_files() else {
+            return;
         };
         let path = path.display();
         eprintln!(
@@ -595,28 +541,59 @@ impl Drop for TestDb {
 }
 
 impl TestDb {
-    /// Drop's removal: silent unless it fails.
-    fn remove(&mut self) {
+    /// Keeps the database's files, unless they were kept or removed already, and returns
+    /// the path to open: the file itself, or for an in-memory database a file it was written
+    /// to (`None`, and said on stderr, when that fails).
+    fn keep_files(&mut self) -> Option<PathBuf> {
         match &mut self.storage {
             Storage::File(dir) => {
-                if let Some(dir) = dir.take() {
+                let _ = dir.take()?.keep();
+                Some(self.path.clone())
+            }
+            Storage::SharedFolder(owned) => std::mem::take(owned).then(|| self.path.clone()),
+            Storage::Memory(conn) => match conn.take()?.into_inner() {
+                Ok(conn) => save(&conn)
+                    .inspect_err(|e| {
+                        eprintln!("sqlite-testdb: could not keep {}: {e}", self.path.display());
+                    })
+                    .ok(),
+                Err(_) => None,
+            },
+        }
+    }
+
+    /// Removes the database's files now, unless they were kept or removed already: its
+    /// folder, or in a shared folder the file and SQLite's files beside it. An in-memory
+    /// database has none.
+    fn remove_files(&mut self) -> Result<()> {
+        match &mut self.storage {
+            Storage::File(dir) => match dir.take() {
+                Some(dir) => {
                     let folder = dir.path().to_path_buf();
-                    if let Err(e) = dir.close() {
-                        eprintln!(
-                            "sqlite-testdb: could not remove test database folder {}: {e}",
-                            folder.display()
-                        );
-                    }
+                    dir.close()
+                        .map_err(|e| Error::io("remove test database folder", folder, e))
                 }
-            }
+                None => Ok(()),
+            },
             Storage::SharedFolder(owned) => {
-                if std::mem::take(owned)
-                    && let Err(e) = remove_database_files(&self.path)
-                {
-                    eprintln!("sqlite-testdb: {e}");
+                if std::mem::take(owned) {
+                    remove_database_files(&self.path)
+                } else {
+                    Ok(())
                 }
             }
-            Storage::Memory(_) => {}
+            Storage::Memory(_) => Ok(()),
+        }
+    }
+
+    /// Drop's removal: silent unless it fails.
+    fn remove(&mut self) {
+        match self.remove_files() {
+            Ok(()) => {}
+            Err(Error::Io { op, path, source }) => {
+                eprintln!("sqlite-testdb: could not {op} {}: {source}", path.display());
+            }
+            Err(other) => eprintln!("sqlite-testdb: {}", other.with_causes()),
         }
     }
 }
