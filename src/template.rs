@@ -69,7 +69,7 @@ pub(crate) struct Template {
     /// A shared lock on the template while this process may copy it, so that no other
     /// process removes it as unused.
     _in_use: Option<Arc<File>>,
-    /// The template's bytes, read once this process copies it a second time.
+    /// How this process copies the template, and its bytes once read (see [`Content`]).
     content: Arc<Content>,
 }
 
