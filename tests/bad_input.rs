@@ -6,19 +6,11 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{chain, entries, test_migrations};
+use common::{chain, entries, folder, test_migrations};
 use rusqlite::functions::FunctionFlags;
 use sqlite_testdb::{Error, Migrations, TestDb};
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
-
-fn folder(files: &[(&str, &str)]) -> std::io::Result<tempfile::TempDir> {
-    let dir = tempfile::tempdir()?;
-    for (name, sql) in files {
-        fs::write(dir.path().join(name), sql)?;
-    }
-    Ok(dir)
-}
 
 /// Builds `m` in a fresh cache; on failure also checks nothing but `builds.log` is left.
 fn build(m: &Migrations) -> Result<sqlite_testdb::Result<TestDb>, Box<dyn std::error::Error>> {

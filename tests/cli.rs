@@ -4,11 +4,14 @@
 //! Needs the binary, which the `cli` feature builds: `cargo test --features cli --test cli`.
 #![cfg(feature = "cli")]
 
+mod common;
+
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::folder;
 use rstest::rstest;
 use serde_json::Value;
 
@@ -226,16 +229,17 @@ fn check_of_a_missing_folder_exits_2_naming_it() -> TestResult {
 
 #[test]
 fn check_of_a_badly_named_migration_file_exits_2_naming_it() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    fs::write(
-        dir.path().join("V1__users.sql"),
-        "CREATE TABLE users(id INTEGER PRIMARY KEY);",
-    )?;
-    // One underscore: refinery would skip it without a word.
-    fs::write(
-        dir.path().join("V2_posts.sql"),
-        "CREATE TABLE posts(id INTEGER PRIMARY KEY);",
-    )?;
+    // One underscore in V2: refinery would skip it without a word.
+    let dir = folder(&[
+        (
+            "V1__users.sql",
+            "CREATE TABLE users(id INTEGER PRIMARY KEY);",
+        ),
+        (
+            "V2_posts.sql",
+            "CREATE TABLE posts(id INTEGER PRIMARY KEY);",
+        ),
+    ])?;
     let run = run([OsStr::new("check"), arg(dir.path())])?;
     assert_eq!(run.code, Some(2), "{run:?}");
     assert!(run.stderr.contains("V2_posts.sql"), "{}", run.stderr);
@@ -249,15 +253,16 @@ fn check_of_a_badly_named_migration_file_exits_2_naming_it() -> TestResult {
 
 #[test]
 fn check_of_a_duplicate_version_exits_2_naming_both_files() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    fs::write(
-        dir.path().join("V1__users.sql"),
-        "CREATE TABLE users(id INTEGER PRIMARY KEY);",
-    )?;
-    fs::write(
-        dir.path().join("V1__posts.sql"),
-        "CREATE TABLE posts(id INTEGER PRIMARY KEY);",
-    )?;
+    let dir = folder(&[
+        (
+            "V1__users.sql",
+            "CREATE TABLE users(id INTEGER PRIMARY KEY);",
+        ),
+        (
+            "V1__posts.sql",
+            "CREATE TABLE posts(id INTEGER PRIMARY KEY);",
+        ),
+    ])?;
     let run = run([OsStr::new("check"), arg(dir.path())])?;
     assert_eq!(run.code, Some(2), "{run:?}");
     assert!(
@@ -373,21 +378,21 @@ fn json_mode_reports_bad_input_as_json_too() -> TestResult {
 
 /// Two small migrations, for exact schema output.
 fn small_set() -> Result<tempfile::TempDir, Box<dyn std::error::Error>> {
-    let dir = tempfile::tempdir()?;
-    fs::write(
-        dir.path().join("V1__users.sql"),
-        "CREATE TABLE \"Users\" (\n  id INTEGER PRIMARY KEY, -- the key\n  email TEXT NOT NULL\n);",
-    )?;
-    fs::write(
-        dir.path().join("V2__posts.sql"),
-        "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id), body TEXT);\n\
-         CREATE INDEX posts_user_idx ON posts (user_id);",
-    )?;
-    fs::write(
-        dir.path().join("V3__drafts.sql"),
-        "ALTER TABLE posts ADD COLUMN draft INTEGER NOT NULL DEFAULT 0;",
-    )?;
-    Ok(dir)
+    Ok(folder(&[
+        (
+            "V1__users.sql",
+            "CREATE TABLE \"Users\" (\n  id INTEGER PRIMARY KEY, -- the key\n  email TEXT NOT NULL\n);",
+        ),
+        (
+            "V2__posts.sql",
+            "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id), body TEXT);\n\
+             CREATE INDEX posts_user_idx ON posts (user_id);",
+        ),
+        (
+            "V3__drafts.sql",
+            "ALTER TABLE posts ADD COLUMN draft INTEGER NOT NULL DEFAULT 0;",
+        ),
+    ])?)
 }
 
 #[test]

@@ -5,25 +5,13 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{example_migrations, test_migrations};
+use common::{example_migrations, folder, test_migrations};
 use sqlite_testdb::{Error, Migrations, TestDb};
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
 
 mod embedded {
     refinery::embed_migrations!("migrations");
-}
-
-fn folder(files: &[(&str, &str)]) -> std::io::Result<tempfile::TempDir> {
-    let dir = tempfile::tempdir()?;
-    for (name, sql) in files {
-        let path = dir.path().join(name);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        fs::write(path, sql)?;
-    }
-    Ok(dir)
 }
 
 fn canonical(path: &Path) -> std::path::PathBuf {

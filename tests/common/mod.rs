@@ -29,6 +29,20 @@ pub fn test_migrations(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A new temp folder holding `files`, given as (path inside the folder, content) pairs;
+/// sub-folders are created as needed.
+pub fn folder(files: &[(&str, &str)]) -> std::io::Result<tempfile::TempDir> {
+    let dir = tempfile::tempdir()?;
+    for (name, content) in files {
+        let path = dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, content)?;
+    }
+    Ok(dir)
+}
+
 /// User tables of the database at `path`, sorted.
 pub fn tables(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<String>> {
     conn.prepare(
