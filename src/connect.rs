@@ -3,16 +3,15 @@
 
 use std::fmt;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
-use scheduled_thread_pool::ScheduledThreadPool;
 
 use crate::{Error, Result};
 
-/// A pool of connections to one test database.
+/// A pool of connections to one test database (feature `r2d2`, on by default): r2d2's pool
+/// over the `r2d2_sqlite` release built on the project's rusqlite.
 ///
 /// # Examples
 ///
@@ -25,7 +24,8 @@ use crate::{Error, Result};
 /// assert_eq!((n, pool.max_size()), (1, 4));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub type Pool = r2d2::Pool<SqliteConnectionManager>;
+#[cfg(feature = "r2d2")]
+pub type Pool = r2d2::Pool<r2d2_sqlite::SqliteConnectionManager>;
 
 /// A function run on every new connection: custom SQL functions, collations, extensions.
 pub(crate) type ConnectHook = Arc<dyn Fn(&mut Connection) -> rusqlite::Result<()> + Send + Sync>;
@@ -38,6 +38,7 @@ pub(crate) struct ConnectOptions {
     /// Run on every new connection, after the pragmas.
     pub(crate) hook: Option<ConnectHook>,
     /// The most connections a pool opens.
+    #[cfg_attr(not(feature = "r2d2"), allow(dead_code))]
     pub(crate) pool_max_size: u32,
 }
 
@@ -99,9 +100,10 @@ impl ConnectOptions {
     /// An r2d2 pool over `path` whose every connection gets the test settings. It opens
     /// connections only when asked for them and shares one helper thread with every other
     /// test database's pool.
+    #[cfg(feature = "r2d2")]
     pub(crate) fn pool(&self, path: &Path) -> Result<Pool> {
         let options = self.clone();
-        let manager = SqliteConnectionManager::file(path)
+        let manager = r2d2_sqlite::SqliteConnectionManager::file(path)
             .with_flags(Self::flags())
             .with_init(move |conn| options.prepare(conn));
         r2d2::Pool::builder()
@@ -112,14 +114,18 @@ impl ConnectOptions {
             .build(manager)
             .map_err(|e| Error::Pool {
                 path: path.to_path_buf(),
-                source: e,
+                source: Box::new(e),
             })
     }
 }
 
 /// r2d2 starts three helper threads per pool unless given a thread pool: test databases
 /// share one.
-fn helper_threads() -> Arc<ScheduledThreadPool> {
+#[cfg(feature = "r2d2")]
+fn helper_threads() -> Arc<scheduled_thread_pool::ScheduledThreadPool> {
+    use scheduled_thread_pool::ScheduledThreadPool;
+    use std::sync::OnceLock;
+
     static THREADS: OnceLock<Arc<ScheduledThreadPool>> = OnceLock::new();
     THREADS
         .get_or_init(|| {

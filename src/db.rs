@@ -9,10 +9,13 @@ use rusqlite::Connection;
 use tempfile::TempDir;
 use uuid::Uuid;
 
-use crate::connect::{ConnectOptions, Pool};
+use crate::connect::ConnectOptions;
+#[cfg(feature = "r2d2")]
+use crate::connect::Pool;
 use crate::template::{self, Request};
 use crate::{
-    DownScript, Error, Fingerprint, Migrations, Result, Schema, Snapshot, Version, cache, env,
+    Attached, DownScript, Error, Fingerprint, Migrations, Result, Schema, Snapshot, Version, cache,
+    env,
 };
 
 /// refinery's history table (its default name, which refinery's runner uses unless told
@@ -75,7 +78,10 @@ pub enum Keep {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct TestDb {
+    /// The file, or for an in-memory database its `file:` URI.
     path: PathBuf,
+    /// What [`TestDb::uri`] returns.
+    uri: String,
     migrations: Migrations,
     connect: Arc<ConnectOptions>,
     keep: Keep,
@@ -123,6 +129,7 @@ impl TestDb {
         let connect = builder.connect.clone();
         drop(connect.open(&path, true)?);
         Ok(TestDb {
+            uri: file_uri(&path),
             path,
             migrations: builder.migrations.clone(),
             connect: Arc::new(connect),
@@ -155,8 +162,13 @@ impl TestDb {
         Builder::new(migrations)
     }
 
-    /// The database file. For an [in-memory](Builder::in_memory) database: its name, a
-    /// `file:` URI that opens it from this process (with `SQLITE_OPEN_URI`).
+    /// The database file.
+    ///
+    /// # Panics
+    ///
+    /// For an [in-memory](Builder::in_memory) database, which has no file: the message says
+    /// so and gives its [`uri`](Self::uri), the way to open it. Check
+    /// [`is_in_memory`](Self::is_in_memory) first in code that takes both kinds.
     ///
     /// # Examples
     ///
@@ -169,8 +181,109 @@ impl TestDb {
     /// # drop(plain);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[track_caller]
     pub fn path(&self) -> &Path {
+        assert!(
+            !self.is_in_memory(),
+            "sqlite-testdb: {} is an in-memory test database, which has no file and so no \
+             path: open it by its URI, TestDb::uri(), with SQLITE_OPEN_URI (rusqlite's \
+             Connection::open sets it)",
+            self.uri
+        );
         &self.path
+    }
+
+    /// A `file:` URI that opens this database: the file's path as a URI, or for an
+    /// [in-memory](Builder::in_memory) database its name in SQLite's `memdb` VFS
+    /// (`file:/sqlite-testdb-<uuid>.sqlite?vfs=memdb`), which opens it from this process
+    /// only. SQLite reads it as a URI when the connection is opened with `SQLITE_OPEN_URI`,
+    /// which `rusqlite::Connection::open` does.
+    ///
+    /// An in-memory database lives as long as a connection to it is open: one opened
+    /// through this URI keeps it, rows and all, after the `TestDb` is dropped, until that
+    /// connection closes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
+    /// use sqlite_testdb::{rusqlite::Connection, TestDb};
+    ///
+    /// let db = TestDb::builder(&m).in_memory().build()?;
+    /// assert!(db.uri().starts_with("file:/sqlite-testdb-") && db.uri().ends_with("?vfs=memdb"));
+    /// let conn = Connection::open(db.uri())?; // what an application's `Store::open` does
+    /// conn.execute("INSERT INTO users(email) VALUES ('a@x')", [])?;
+    /// let n: i64 = db.connect()?.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+    /// assert_eq!(n, 1);
+    ///
+    /// let on_disk = TestDb::new(&m)?;
+    /// assert!(on_disk.uri().starts_with("file:/"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// Whether this is an [in-memory](Builder::in_memory) database, which has a
+    /// [`uri`](Self::uri) but no [`path`](Self::path).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// use sqlite_testdb::TestDb;
+    ///
+    /// assert!(TestDb::builder(&m).in_memory().build()?.is_in_memory());
+    /// assert!(!TestDb::new(&m)?.is_in_memory());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn is_in_memory(&self) -> bool {
+        matches!(self.storage, Storage::Memory(_))
+    }
+
+    /// Hands the database to an application type that owns its connection or pool (a
+    /// store, a repository): `open` makes it from this database, and the [`Attached`] guard
+    /// returned derefs to it and drops it **before** the database, so its connections close
+    /// before the file goes. Without it, a test keeps the `TestDb` beside the store and must
+    /// drop them in the right order by hand: a pool whose file is gone quietly creates a new,
+    /// empty, unmigrated one.
+    ///
+    /// Works as an rstest fixture, with the database's [`Keep`] policy unchanged: a failed
+    /// test keeps the file.
+    ///
+    /// # Errors
+    ///
+    /// Whatever `open` returns; the database is dropped with the error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
+    /// use sqlite_testdb::{rusqlite::Connection, TestDb};
+    ///
+    /// /// The application's own type, opened from a path.
+    /// struct Store { conn: Connection }
+    /// impl Store {
+    ///     fn open(path: &std::path::Path) -> rusqlite::Result<Store> {
+    ///         Ok(Store { conn: Connection::open(path)? })
+    ///     }
+    ///     fn add_user(&self, email: &str) -> rusqlite::Result<usize> {
+    ///         self.conn.execute("INSERT INTO users(email) VALUES (?1)", [email])
+    ///     }
+    /// }
+    ///
+    /// let store = TestDb::new(&m)?.attach(|db| Store::open(db.path()))?;
+    /// store.add_user("a@x")?;                       // derefs to the Store
+    /// assert_eq!(store.db().version()?, Some(1));   // the database is still at hand
+    /// drop(store);                                  // the Store first, then the file
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn attach<T, E>(
+        self,
+        open: impl FnOnce(&TestDb) -> std::result::Result<T, E>,
+    ) -> std::result::Result<Attached<T>, E> {
+        let value = open(&self)?;
+        Ok(Attached::new(value, self))
     }
 
     /// The migrations this database was made from.
@@ -212,7 +325,8 @@ impl TestDb {
     }
 
     /// An r2d2 pool of connections with the same settings as [`connect`](Self::connect), for
-    /// code under test that takes a pool. Connections are opened on demand (at most
+    /// code under test that takes a pool (feature `r2d2`, on by default): the
+    /// `r2d2_sqlite` release that matches the project's rusqlite. Connections are opened on demand (at most
     /// [`Builder::pool_max_size`], default 4).
     ///
     /// # Errors
@@ -228,6 +342,7 @@ impl TestDb {
     /// pool.get()?.execute("INSERT INTO users DEFAULT VALUES", [])?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[cfg(feature = "r2d2")]
     pub fn pool(&self) -> Result<Pool> {
         self.connect.pool(&self.path)
     }
@@ -780,11 +895,13 @@ impl<'m> Builder<'m> {
 
     /// Makes databases in memory instead of in files: the template is copied into a private
     /// in-memory database (SQLite's `memdb` VFS), which [`TestDb::connect`] and
-    /// [`TestDb::pool`] open by name, from this process only. No file, no folder: the fastest
+    /// `TestDb::pool` open by name, from this process only. No file, no folder: the fastest
     /// way to a migrated database, for tests that need no file.
     ///
-    /// [`TestDb::path`] is then the database's `file:` URI. A failed test's in-memory
-    /// database is written to a file, which is kept and printed as usual.
+    /// Such a database has no [`path`](TestDb::path): open it by its [`uri`](TestDb::uri).
+    /// It lives while a connection to it is open, so a connection of your own keeps it after
+    /// the [`TestDb`] is dropped. A failed test's in-memory database is written to a file,
+    /// which is kept and printed as usual.
     ///
     /// # Examples
     ///
@@ -792,7 +909,8 @@ impl<'m> Builder<'m> {
     /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
     /// let db = sqlite_testdb::TestDb::builder(&m).in_memory().build()?;
     /// db.connect()?.execute("INSERT INTO users DEFAULT VALUES", [])?;
-    /// let n: i64 = db.pool()?.get()?.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+    /// let other = rusqlite::Connection::open(db.uri())?;
+    /// let n: i64 = other.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
     /// assert_eq!(n, 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -850,7 +968,7 @@ impl<'m> Builder<'m> {
         self
     }
 
-    /// The most connections a [`TestDb::pool`] opens. Default: 4.
+    /// The most connections a [`TestDb::pool`] opens (feature `r2d2`). Default: 4.
     ///
     /// # Examples
     ///
@@ -862,6 +980,7 @@ impl<'m> Builder<'m> {
     /// assert!(pool.try_get().is_none()); // no third connection
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[cfg(feature = "r2d2")]
     pub fn pool_max_size(&mut self, size: u32) -> &mut Self {
         self.connect.pool_max_size = size.max(1);
         self
@@ -1031,6 +1150,10 @@ impl<'m> Builder<'m> {
         };
 
         Ok(TestDb {
+            uri: match &storage {
+                Storage::Memory(_) => path.to_string_lossy().into_owned(),
+                _ => file_uri(&path),
+            },
             path,
             migrations: self.migrations.clone(),
             connect: Arc::new(self.connect.clone()),
@@ -1086,6 +1209,27 @@ fn new_database_folder(parent: &Path) -> Result<(TempDir, PathBuf)> {
         .map_err(|e| Error::io("create test database folder in", parent, e))?;
     let path = dir.path().join(database_file_name());
     Ok((dir, path))
+}
+
+/// `path` as a `file:` URI: `?`, `#`, `%` and every byte outside ASCII's letters, digits and
+/// `/-._~` percent-encoded, as SQLite's URI filenames want.
+fn file_uri(path: &Path) -> String {
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
+    #[cfg(not(unix))]
+    let bytes = path.to_string_lossy().replace('\\', "/").into_bytes();
+    let mut uri = String::from("file:");
+    if !bytes.starts_with(b"/") {
+        uri.push('/');
+    }
+    for byte in bytes {
+        if byte.is_ascii_alphanumeric() || b"/-._~:".contains(&byte) {
+            uri.push(char::from(byte));
+        } else {
+            uri.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    uri
 }
 
 /// A new database file's name: a UUID v7, so names sort by creation time.

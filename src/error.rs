@@ -84,6 +84,17 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// A migration given in code whose version or name refinery does not accept.
+    #[error("migration V{version}__{name} cannot be used: {reason}")]
+    BadMigration {
+        /// The version as given.
+        version: i64,
+        /// The name as given.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// A Rust (`.rs`) migration in a folder: it can only run when embedded into a binary.
     #[error(
         "{path:?} is a Rust migration, which can only run embedded: use \
@@ -329,9 +340,9 @@ pub enum Error {
     Pool {
         /// The database file.
         path: PathBuf,
-        /// r2d2's error.
+        /// r2d2's error (feature `r2d2`).
         #[source]
-        source: r2d2::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 
     /// An environment variable holds a value this crate does not accept.

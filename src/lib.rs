@@ -99,6 +99,7 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 mod affinity;
+mod attached;
 mod cache;
 mod check_constraint;
 mod column_kind;
@@ -134,6 +135,8 @@ mod table_contents;
 mod template;
 mod timestamp;
 
+pub use attached::Attached;
+#[cfg(feature = "r2d2")]
 pub use connect::Pool;
 pub use data::DataOptions;
 pub use db::{Builder, Keep, TestDb};
@@ -145,7 +148,11 @@ pub use migrations::{DownScript, Migrations, Version};
 pub use schema::{Schema, SchemaObject};
 pub use snapshot::Snapshot;
 
-/// The README's examples, compiled and run as doctests.
-#[cfg(doctest)]
+/// The rusqlite this crate was built with: the project's own (one `libsqlite3-sys` per
+/// build), so tests can name its types without a dependency line of their own.
+pub use rusqlite;
+
+/// The README's examples, compiled and run as doctests (they use the pool and the fixture).
+#[cfg(all(doctest, feature = "r2d2", feature = "rstest"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

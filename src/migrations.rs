@@ -396,6 +396,81 @@ impl Migrations {
         )
     }
 
+    /// Takes migrations as `(version, name, sql)`: the way to hand over migrations embedded
+    /// by any refinery version (0.8, 0.9, 0.10) without naming this crate's refinery types.
+    /// The name is the part after `V{version}__`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadMigration`] for a version or name refinery does not accept (the name
+    /// must be letters, digits and `_`), [`Error::NoMigrations`] when there are none,
+    /// [`Error::DuplicateVersion`] when two share a version.
+    ///
+    /// # Examples
+    ///
+    /// With the runner of the application's own refinery, whatever its version:
+    ///
+    /// ```
+    /// # let runner = refinery::Runner::new(&[refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?]);
+    /// // mod embedded { refinery::embed_migrations!("migrations"); }
+    /// // let runner = embedded::migrations::runner();
+    /// let m = sqlite_testdb::Migrations::from_parts(
+    ///     runner.get_migrations().iter().map(|m| (m.version(), m.name(), m.sql().unwrap_or_default())),
+    /// )?;
+    /// assert_eq!(m.latest(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// From plain values:
+    ///
+    /// ```
+    /// use sqlite_testdb::Migrations;
+    ///
+    /// let m = Migrations::from_parts([
+    ///     (1, "users", "CREATE TABLE users(id INTEGER PRIMARY KEY);"),
+    ///     (2, "emails", "ALTER TABLE users ADD COLUMN email TEXT;"),
+    /// ])?;
+    /// assert_eq!(m.latest(), 2);
+    /// assert_eq!(m.get(2).map(ToString::to_string).as_deref(), Some("V2__emails"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_parts<V, N, S>(migrations: impl IntoIterator<Item = (V, N, S)>) -> Result<Self>
+    where
+        V: Into<i64>,
+        N: AsRef<str>,
+        S: AsRef<str>,
+    {
+        let migrations = migrations
+            .into_iter()
+            .map(|(version, name, sql)| {
+                let (version, name) = (version.into(), name.as_ref());
+                let bad = |reason: String| Error::BadMigration {
+                    version,
+                    name: name.to_owned(),
+                    reason,
+                };
+                let checked = Version::try_from(version).map_err(|_| {
+                    bad(format!(
+                        "the version does not fit refinery's version type ({})",
+                        std::any::type_name::<Version>()
+                    ))
+                })?;
+                let migration = Migration::unapplied(&format!("V{checked}__{name}"), sql.as_ref())
+                    .map_err(|e| bad(e.to_string()))?;
+                // refinery reads the longest prefix of letters, digits and `_` and drops
+                // the rest without a word.
+                if migration.name() != name {
+                    return Err(bad(format!(
+                        "refinery would read the name as {:?}: use letters, digits and _",
+                        migration.name()
+                    )));
+                }
+                Ok(migration)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Self::from_migrations(migrations)
+    }
+
     fn assemble(
         origin: String,
         dir: Option<PathBuf>,

@@ -256,7 +256,10 @@ fn child_soak() {
     let m = example_migrations().unwrap_or_else(|e| panic!("{e}"));
     let parent = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     // Warm up: template built, pools' helper thread started.
+    #[cfg(feature = "r2d2")]
     drop(TestDb::new(&m).and_then(|db| db.pool().map(drop)));
+    #[cfg(not(feature = "r2d2"))]
+    drop(TestDb::new(&m));
     let fds = || {
         fs::read_dir("/proc/self/fd")
             .map(|d| d.count())
@@ -281,6 +284,7 @@ fn child_soak() {
                                         source: e,
                                     })?;
                                 if i % 10 == 0 {
+                                    #[cfg(feature = "r2d2")]
                                     drop(db.pool()?.get());
                                 }
                                 Ok(())

@@ -1,5 +1,6 @@
 //! The rstest fixture, used as users use it: `test_db` for `$CARGO_MANIFEST_DIR/migrations`,
 //! and fixtures of one's own around `TestDb::builder`.
+#![cfg(feature = "rstest")]
 
 mod common;
 

@@ -14,12 +14,24 @@ const CHILD: &str = "SQLITE_TESTDB_TEST_CHILD";
 fn in_memory_database_is_migrated_and_has_no_file() -> TestResult {
     let m = example_migrations()?;
     let db = TestDb::builder(&m).in_memory().build()?;
-    let name = db.path().to_string_lossy().into_owned();
+    let name = db.uri();
     assert!(
         name.starts_with("file:/sqlite-testdb-") && name.ends_with("?vfs=memdb"),
         "{name}"
     );
-    assert!(!db.path().exists());
+    assert!(db.is_in_memory());
+    // No file, so no path: asking for one says so and names the URI to open instead.
+    let asked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| db.path().to_owned()));
+    let message = asked
+        .err()
+        .and_then(|p| p.downcast::<String>().ok())
+        .ok_or("path() of an in-memory database gave a path")?;
+    assert!(
+        message.contains("in-memory test database, which has no file")
+            && message.contains(name)
+            && message.contains("TestDb::uri()"),
+        "{message}"
+    );
     assert_eq!(db.version()?, Some(7));
     assert_eq!(tables(&db.connect()?)?, EXAMPLE_TABLES);
     let (fk, check): (i64, String) = db.connect()?.query_row(
@@ -33,6 +45,7 @@ fn in_memory_database_is_migrated_and_has_no_file() -> TestResult {
 }
 
 #[test]
+#[cfg(feature = "r2d2")]
 fn connections_and_pool_of_one_in_memory_database_share_it() -> TestResult {
     let m = example_migrations()?;
     let db = TestDb::builder(&m).in_memory().build()?;
@@ -160,7 +173,7 @@ fn threads_making_in_memory_databases_at_once_each_get_a_whole_private_copy() ->
                             )
                             .map_err(|e| e.to_string())?;
                         if (users, check.as_str()) != (1, "ok") {
-                            return Err(format!("{}: {users} users, {check}", db.path().display()));
+                            return Err(format!("{}: {users} users, {check}", db.uri()));
                         }
                     }
                     Ok(())

@@ -211,6 +211,52 @@ fn runner_with_a_repeated_version_is_an_error_at_load_time() -> TestResult {
 }
 
 #[test]
+fn parts_from_an_embedded_runner_give_the_same_template_as_the_folder() -> TestResult {
+    let runner = embedded::migrations::runner();
+    let parts = Migrations::from_parts(
+        runner
+            .get_migrations()
+            .iter()
+            .map(|m| (m.version(), m.name(), m.sql().unwrap_or_default())),
+    )?;
+    let folder = example_migrations()?;
+    assert_eq!(
+        TestDb::builder(&parts).fingerprint()?,
+        TestDb::builder(&folder).fingerprint()?
+    );
+    assert_eq!(TestDb::new(&parts)?.version()?, Some(7));
+    Ok(())
+}
+
+#[test]
+fn parts_refinery_would_not_accept_are_errors_naming_them() {
+    let bad_name = Migrations::from_parts([(1, "users table", "CREATE TABLE users(id);")]).err();
+    assert!(
+        matches!(&bad_name, Some(Error::BadMigration { version: 1, name, .. }) if name == "users table"),
+        "{bad_name:?}"
+    );
+    let message = bad_name.map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        message.starts_with("migration V1__users table cannot be used: "),
+        "{message}"
+    );
+
+    let too_big = Migrations::from_parts([(20_240_115_120_000_i64, "users", "SELECT 1;")]).err();
+    assert!(
+        matches!(&too_big, Some(Error::BadMigration { version: 20_240_115_120_000, reason, .. })
+            if reason.contains("does not fit")),
+        "{too_big:?}"
+    );
+    let twice = Migrations::from_parts([(1, "a", "SELECT 1;"), (1, "b", "SELECT 2;")]).err();
+    assert!(matches!(
+        twice,
+        Some(Error::DuplicateVersion { version: 1, .. })
+    ));
+    let none = Migrations::from_parts(Vec::<(i32, &str, &str)>::new()).err();
+    assert!(matches!(none, Some(Error::NoMigrations { .. })));
+}
+
+#[test]
 fn version_gaps_are_allowed_as_refinery_allows_them() -> TestResult {
     let m = Migrations::from_dir(test_migrations("broken_v3"))?;
     assert_eq!(m.versions().collect::<Vec<_>>(), [1, 2, 3, 4]);

@@ -254,6 +254,7 @@ fn connections_have_foreign_keys_on_and_the_busy_timeout() -> TestResult {
 }
 
 #[test]
+#[cfg(feature = "r2d2")]
 fn pool_connections_get_the_same_settings_and_hook() -> TestResult {
     let db = TestDb::builder(&example_migrations()?)
         .busy_timeout(Duration::from_millis(777))
