@@ -238,19 +238,19 @@ impl Set {
         set
     }
 
-    fn builder(&self) -> Builder<'_> {
+    fn builder(&self) -> Builder {
         let mut builder = TestDb::builder(&self.migrations);
         builder.cache_dir(self.cache.path()).keep(Keep::Never);
         builder
     }
 
-    fn shared_builder(&self) -> Builder<'_> {
+    fn shared_builder(&self) -> Builder {
         let mut builder = self.builder();
         builder.shared_folder();
         builder
     }
 
-    fn memory_builder(&self) -> Builder<'_> {
+    fn memory_builder(&self) -> Builder {
         let mut builder = self.builder();
         builder.in_memory();
         builder
@@ -332,8 +332,8 @@ fn warm_group(
     c: &mut Criterion,
     name: &str,
     sets: &[Set],
-    builder: fn(&Set) -> Builder<'_>,
-    iteration: impl Fn(&Builder<'_>),
+    builder: fn(&Set) -> Builder,
+    iteration: impl Fn(&Builder),
 ) {
     let mut group = c.benchmark_group(name);
     fast(&mut group);
@@ -347,12 +347,12 @@ fn warm_group(
 }
 
 /// What a test pays for its database alone: build it, drop it.
-fn build_and_drop(builder: &Builder<'_>) {
+fn build_and_drop(builder: &Builder) {
     drop(black_box(must(builder.build(), "build")));
 }
 
 /// What a test does first: a database, a connection, a query that needs the schema.
-fn acquire_and_query(builder: &Builder<'_>) {
+fn acquire_and_query(builder: &Builder) {
     let db = must(builder.build(), "build");
     let conn = must(db.connect(), "connect");
     black_box(first_query(&conn));

@@ -3,7 +3,8 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::Version;
+/// The version type, as [`crate::Version`] (this module sits below the migrations).
+type Version = refinery::SchemaVersion;
 
 /// `Result` with this crate's [`Error`] as the default error type.
 ///
@@ -242,8 +243,8 @@ pub enum Error {
     #[error(
         "replay with data failed at {migration} ({}): {check}{}\n{detail}{}",
         file.as_deref().map_or_else(|| "embedded".into(), |f| f.display().to_string()),
-        crate::replay::table_and_column(table.as_deref(), column.as_deref()),
-        script.as_deref().map_or_else(String::new, crate::replay::reproduce_hint)
+        table_and_column(table.as_deref(), column.as_deref()),
+        script.as_deref().map_or_else(String::new, reproduce_hint)
     )]
     ReplayData {
         /// The migration at which it failed, as refinery names it.
@@ -345,6 +346,17 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
+    /// Two settings of a [`Builder`](crate::Builder) that cannot be combined.
+    #[error("{first} and {second} cannot be combined: {reason}")]
+    ConflictingSettings {
+        /// The first setting, e.g. `in_memory()`.
+        first: &'static str,
+        /// The second, e.g. `shared_folder()`.
+        second: &'static str,
+        /// Why not.
+        reason: &'static str,
+    },
+
     /// An environment variable holds a value this crate does not accept.
     #[error("invalid value {value:?} for env var {var}: expected one of {expected}")]
     Env {
@@ -413,6 +425,54 @@ impl Error {
         }
         text
     }
+}
+
+/// ` (table t, column c)`, ` (table t)`, ` (column c)` or nothing: where a failure is.
+pub(crate) fn table_and_column(table: Option<&str>, column: Option<&str>) -> String {
+    match (table, column) {
+        (Some(t), Some(c)) => format!(" (table {t}, column {c})"),
+        (Some(t), None) => format!(" (table {t})"),
+        (None, Some(c)) => format!(" (column {c})"),
+        (None, None) => String::new(),
+    }
+}
+
+/// The line that tells how to run a kept reproduction script: `reproduce with: sqlite3 <
+/// path`, the path quoted for a shell where it needs to be.
+pub(crate) fn reproduce_hint(script: &std::path::Path) -> String {
+    let path = script.display().to_string();
+    let plain = path.chars().all(|c| {
+        c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '+' | ':' | '\\')
+    });
+    let path = if plain {
+        path
+    } else {
+        format!("'{}'", path.replace('\'', r"'\''"))
+    };
+    format!("\nreproduce with: sqlite3 < {path}")
+}
+
+/// SQLite's own message of an error, without rusqlite's wrapping.
+pub(crate) fn sqlite_message(error: &rusqlite::Error) -> String {
+    match error {
+        rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// SQLite's own message, from the rusqlite error in an error's chain (else the last
+/// message of the chain).
+pub(crate) fn root_message(error: &Error) -> String {
+    let mut last = None;
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(sqlite) = cause.downcast_ref::<rusqlite::Error>() {
+            return sqlite_message(sqlite);
+        }
+        last = Some(cause.to_string());
+        source = cause.source();
+    }
+    last.unwrap_or_else(|| error.to_string())
 }
 
 #[cfg(test)]

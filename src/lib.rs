@@ -98,55 +98,27 @@
 
 #![deny(rustdoc::broken_intra_doc_links)]
 
-mod affinity;
-mod attached;
-mod cache;
-mod check_constraint;
-mod column_kind;
-mod column_values;
-mod connect;
-mod data;
-mod data_step;
-mod db;
-mod env;
+// Layers, lowest first; each imports only from those above it in this list.
+mod connection;
 mod error;
-mod explanation;
-mod fill_order;
-mod filler;
-mod fingerprint;
-#[cfg(feature = "rstest")]
-mod fixture;
-mod generated_rows;
-mod integrity;
-mod literal;
-mod memdb;
 mod migrations;
 pub mod replay;
-mod replay_report;
-mod reproduction_script;
-mod rng;
+mod rows;
 mod schema;
-mod snapshot;
 mod sql;
-mod sql_tokens;
-mod sqlite_message;
-mod table;
-mod table_contents;
 mod template;
-mod timestamp;
+mod testdb;
 
-pub use attached::Attached;
 #[cfg(feature = "r2d2")]
-pub use connect::Pool;
-pub use data::DataOptions;
-pub use db::{Builder, Keep, TestDb};
+pub use connection::Pool;
 pub use error::{Error, Result};
-pub use fingerprint::Fingerprint;
-#[cfg(feature = "rstest")]
-pub use fixture::test_db;
 pub use migrations::{DownScript, Migrations, Version};
+pub use rows::DataOptions;
 pub use schema::{Schema, SchemaObject};
-pub use snapshot::Snapshot;
+pub use template::Fingerprint;
+#[cfg(feature = "rstest")]
+pub use testdb::test_db;
+pub use testdb::{Attached, Builder, Keep, Snapshot, TestDb};
 
 /// The rusqlite this crate was built with: the project's own (one `libsqlite3-sys` per
 /// build), so tests can name its types without a dependency line of their own.

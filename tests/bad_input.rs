@@ -271,11 +271,71 @@ fn paths_with_quotes_and_spaces_are_used_as_given() -> TestResult {
         .cache_dir(&cache)
         .in_memory()
         .build()?
-        .keep();
+        .keep()?;
     assert!(kept.exists());
     if let Some(folder) = kept.parent() {
         fs::remove_dir_all(folder)?;
     }
     assert!(Path::new(&cache).is_dir());
+    Ok(())
+}
+
+#[test]
+fn settings_that_cannot_combine_are_errors_naming_both() -> TestResult {
+    let m = common::example_migrations()?;
+    let parent = tempfile::tempdir()?;
+
+    let mut both = TestDb::builder(&m);
+    both.in_memory().shared_folder();
+    let err = both
+        .build()
+        .err()
+        .ok_or("in memory and in a shared folder")?;
+    assert!(
+        matches!(
+            &err,
+            Error::ConflictingSettings {
+                first: "in_memory()",
+                second: "shared_folder()",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "in_memory() and shared_folder() cannot be combined: a database goes to one place"
+    );
+    // The other order names them in that order; building in a folder is refused too.
+    let mut other_way = TestDb::builder(&m);
+    other_way.shared_folder().in_memory();
+    let err = other_way
+        .build_in(parent.path())
+        .err()
+        .ok_or("both, in a folder")?;
+    assert!(
+        err.to_string()
+            .starts_with("shared_folder() and in_memory()"),
+        "{err}"
+    );
+
+    let err = TestDb::builder(&m)
+        .in_memory()
+        .build_in(parent.path())
+        .err()
+        .ok_or("an in-memory database in a folder")?;
+    assert_eq!(
+        err.to_string(),
+        "in_memory() and build_in(..) cannot be combined: an in-memory database has no folder"
+    );
+    // Nothing was made in the folder.
+    assert_eq!(std::fs::read_dir(parent.path())?.count(), 0);
+
+    // Asking twice for one place is fine.
+    let db = TestDb::builder(&m)
+        .shared_folder()
+        .shared_folder()
+        .build()?;
+    assert!(db.path().parent().is_some_and(|p| p.ends_with("databases")));
     Ok(())
 }

@@ -94,7 +94,7 @@ fn keep_writes_an_in_memory_database_to_a_file() -> TestResult {
         .build()?;
     db.connect()?
         .execute("INSERT INTO users(email) VALUES ('kept@example.com')", [])?;
-    let path = db.keep();
+    let path = db.keep()?;
     let email: String =
         rusqlite::Connection::open(&path)?
             .query_row("SELECT email FROM users", [], |r| r.get(0))?;

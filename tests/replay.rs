@@ -156,3 +156,77 @@ fn step_by_step_differs_from_all_at_once_when_a_migration_leaves_connection_stat
     assert!(text.contains("--- all at once\n+++ step by step"), "{text}");
     Ok(())
 }
+
+#[test]
+fn replay_builder_honours_every_setting() -> TestResult {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use rusqlite::functions::FunctionFlags;
+    use sqlite_testdb::DataOptions;
+    use sqlite_testdb::replay::Replay;
+
+    let m = Migrations::from_migrations([
+        refinery::Migration::unapplied(
+            "V1__users",
+            "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT, n INTEGER DEFAULT (answer()));",
+        )?,
+        refinery::Migration::unapplied("V2__upper", "UPDATE users SET name = upper(name);")?,
+    ])?;
+    // The hook runs on every connection the replay opens, after the busy timeout is set.
+    let timeouts = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&timeouts);
+    let mut progress = Vec::new();
+    let report = Replay::new(&m)
+        .busy_timeout(Duration::from_millis(1234))
+        .on_connect(move |conn| {
+            let ms: i64 = conn.query_row("PRAGMA busy_timeout", [], |r| r.get(0))?;
+            seen.lock()
+                .map_err(|_| rusqlite::Error::InvalidQuery)?
+                .push(ms);
+            conn.create_scalar_function("answer", 0, FunctionFlags::SQLITE_DETERMINISTIC, |_| {
+                Ok(42)
+            })
+        })
+        .with_data(DataOptions::default().rows_per_table(7))
+        .expect_changes(2)
+        .progress(|p| progress.push((p.done, p.total, p.step.migration().to_owned())))
+        .run()?;
+    let timeouts = timeouts.lock().map_err(|_| "poisoned")?.clone();
+    assert!(!timeouts.is_empty());
+    assert!(timeouts.iter().all(|&ms| ms == 1234), "{timeouts:?}");
+    assert_eq!(
+        progress,
+        [
+            (1, 2, "V1__users".to_owned()),
+            (2, 2, "V2__upper".to_owned())
+        ]
+    );
+    assert_eq!(report.steps()[1].generated().map(|g| g.inserted()), Some(7));
+    assert_eq!(report.steps()[1].data_changes()[0].column(), Some("name"));
+
+    // Without the mark, the same replay fails at V2.
+    let err = Replay::new(&m)
+        .on_connect(|conn| {
+            conn.create_scalar_function("answer", 0, FunctionFlags::SQLITE_DETERMINISTIC, |_| {
+                Ok(42)
+            })
+        })
+        .with_data(DataOptions::default().rows_per_table(7))
+        .run()
+        .err()
+        .ok_or("V2 changes every name")?;
+    assert!(
+        matches!(&err, Error::ReplayData { migration, .. } if migration == "V2__upper"),
+        "{err:?}"
+    );
+    if let Error::ReplayData {
+        script: Some(script),
+        ..
+    } = &err
+        && let Some(folder) = script.parent()
+    {
+        std::fs::remove_dir_all(folder)?;
+    }
+    Ok(())
+}

@@ -118,7 +118,7 @@ fn keep_leaves_the_file_where_it_is() -> TestResult {
         .shared_folder()
         .build()?;
     let path = db.path().to_path_buf();
-    let kept = db.keep();
+    let kept = db.keep()?;
     assert_eq!(kept, path);
     let version: i64 = rusqlite::Connection::open(&kept)?.query_row(
         "SELECT max(version) FROM refinery_schema_history",

@@ -85,7 +85,7 @@ fn keep_returns_the_path_and_leaves_the_file() -> TestResult {
     let db = TestDb::new(&example_migrations()?)?;
     db.connect()?
         .execute("INSERT INTO users(email) VALUES ('kept@example.com')", [])?;
-    let path = db.keep();
+    let path = db.keep()?;
     let conn = rusqlite::Connection::open(&path)?;
     let email: String = conn.query_row("SELECT email FROM users", [], |r| r.get(0))?;
     assert_eq!(email, "kept@example.com");

@@ -1,0 +1,155 @@
+//! The command line: subcommands and their arguments, derived by clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use sqlite_testdb::{DataOptions, Version};
+
+/// Check, inspect and diff a folder of SQLite migrations.
+///
+/// DIR holds refinery migrations (V1__users.sql, with optional V1__users.down.sql beside
+/// them) or diesel migrations (2024-01-15-120000_users/up.sql and down.sql; the folders
+/// become versions 1, 2, 3, ... in name order).
+///
+/// Every run uses fresh databases and a fresh template cache in the system temp folder, and
+/// removes them before it exits: the migration folder is only read.
+#[derive(Debug, Parser)]
+#[command(name = "sqlite-testdb", version, about, long_about, after_help = AFTER_HELP)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+const AFTER_HELP: &str = "\
+Examples:
+  sqlite-testdb check migrations/              replay, roll back and redo every migration
+  sqlite-testdb schema migrations/ --version 3 the schema after V3
+  sqlite-testdb diff migrations/ 5 6           what V6 changes in the schema
+
+Exit codes:
+  0  everything passed
+  1  a migration failed to apply, or a check failed
+  2  bad input (missing folder, badly named file, duplicate or unknown version, an
+     extension that does not load, bad usage), or the command could not run";
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Replay every migration in fresh databases and report, version by version
+    ///
+    /// For each migration: it applies; PRAGMA integrity_check and foreign_key_check are
+    /// clean after it; where it has a down script, up then down leaves no trace and up again
+    /// gives the same schema. Then: applying step by step gives the schema of applying all at
+    /// once, and running the migrations again changes nothing.
+    ///
+    /// Prints one line per migration and a summary on stdout. On the first failure, prints
+    /// the migration, its file, the check and the schema difference on stderr, and exits 1.
+    #[command(after_help = "\
+Examples:
+  sqlite-testdb check migrations/
+  sqlite-testdb check migrations/ --json > replay.json
+  sqlite-testdb check migrations/ --load-extension ./vector0.so
+  sqlite-testdb check migrations/ --with-data --rows 50 --seed 7")]
+    Check {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+
+    /// Print the normalized schema at a version (default: the latest)
+    ///
+    /// Normalized: comments dropped, whitespace collapsed, identifier quoting removed,
+    /// lower case; tables, then indexes, views and triggers, each by name; refinery's history
+    /// table left out. Two schemas a person would call the same print the same.
+    #[command(after_help = "\
+Examples:
+  sqlite-testdb schema migrations/
+  sqlite-testdb schema migrations/ --version 3
+  sqlite-testdb schema migrations/ --json")]
+    Schema {
+        #[command(flatten)]
+        common: Common,
+        /// The migration version to stop at (one of the folder's versions)
+        #[arg(long, value_name = "N")]
+        version: Option<Version>,
+    },
+
+    /// Print the schema change from version A to version B, as a unified diff
+    ///
+    /// Lines starting with - are only in A's schema, lines with + only in B's. Prints
+    /// nothing on stdout (and "no schema change" on stderr) when the schemas are the same.
+    #[command(after_help = "\
+Examples:
+  sqlite-testdb diff migrations/ 5 6
+  sqlite-testdb diff migrations/ 1 7 --json")]
+    Diff {
+        #[command(flatten)]
+        common: Common,
+        /// The version to diff from
+        #[arg(value_name = "A")]
+        from: Version,
+        /// The version to diff to
+        #[arg(value_name = "B")]
+        to: Version,
+    },
+}
+
+/// The replay with generated data of `check --with-data`.
+#[derive(Debug, Args)]
+pub(crate) struct DataArgs {
+    /// Also replay every migration over generated rows: it must apply with them present,
+    /// keep every row and value of the tables and columns that remain, and its down script
+    /// must give the rows back
+    #[arg(long)]
+    pub(crate) with_data: bool,
+    /// Rows generated per table, with --with-data
+    #[arg(long, value_name = "N", default_value_t = 20, requires = "with_data")]
+    pub(crate) rows: usize,
+    /// Seed of the generator, with --with-data: the same seed gives the same rows
+    #[arg(long, value_name = "SEED", default_value_t = 0, requires = "with_data")]
+    pub(crate) seed: u64,
+    /// A version whose data changes are deliberate: listed, not failed (repeatable)
+    #[arg(long, value_name = "VERSION", requires = "with_data")]
+    pub(crate) expect_changes: Vec<Version>,
+}
+
+impl DataArgs {
+    pub(crate) fn options(&self) -> Option<DataOptions> {
+        self.with_data.then(|| {
+            self.expect_changes.iter().fold(
+                DataOptions::default()
+                    .rows_per_table(self.rows)
+                    .seed(self.seed),
+                |options, version| options.expect_changes(*version),
+            )
+        })
+    }
+}
+
+/// What every subcommand takes.
+#[derive(Debug, Args)]
+pub(crate) struct Common {
+    /// The migrations folder: refinery's layout or diesel's
+    #[arg(value_name = "DIR")]
+    pub(crate) dir: PathBuf,
+
+    /// Print JSON on stdout instead of text (errors too, as {"ok": false, "error": {...}})
+    #[arg(long)]
+    pub(crate) json: bool,
+
+    /// Load this SQLite extension on every connection, for migrations that need it
+    /// (repeatable). Passed to sqlite3_load_extension as given: a path, or a library name
+    /// the system loader finds; SQLite adds .so, .dylib or .dll when missing
+    #[arg(long = "load-extension", value_name = "PATH")]
+    pub(crate) load_extensions: Vec<PathBuf>,
+}
+
+impl Command {
+    pub(crate) fn common(&self) -> &Common {
+        match self {
+            Command::Check { common, .. }
+            | Command::Schema { common, .. }
+            | Command::Diff { common, .. } => common,
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! [`Failure`]: why a run stopped, its exit code, and how it is told (text or JSON).
+
+use std::io;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde_json::{Value, json};
+use sqlite_testdb::Error;
+
+use crate::output::{chain, path_text, print_json};
+
+/// Why a run stopped.
+pub(crate) enum Failure {
+    /// The folder could not be read as a migration set, or a version is not in it.
+    Input(Error),
+    /// Any other error from the library: a failing migration or check, or trouble.
+    Lib(Error),
+    /// An extension that does not load.
+    Extension {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    /// The template cache folder could not be created.
+    CacheDir(io::Error),
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::UnknownVersion { .. } => Failure::Input(error),
+            _ => Failure::Lib(error),
+        }
+    }
+}
+
+impl Failure {
+    /// 1 when the migrations are at fault, 2 when the input is or the command could not run.
+    fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Lib(
+                Error::Replay { .. }
+                | Error::ReplayData { .. }
+                | Error::Migration { .. }
+                | Error::DownScript { .. }
+                | Error::ForeignKeyViolations { .. },
+            ) => 1,
+            _ => 2,
+        }
+    }
+
+    /// The error with its source chain, as printed on stderr.
+    fn message(&self) -> String {
+        let mut message = self.untrimmed_message();
+        message.truncate(message.trim_end().len());
+        message
+    }
+
+    fn untrimmed_message(&self) -> String {
+        match self {
+            Failure::Input(error) | Failure::Lib(error) => error.with_causes(),
+            Failure::Extension { path, source } => {
+                format!(
+                    "cannot load SQLite extension {:?}\ncaused by: {source}",
+                    path.display().to_string()
+                )
+            }
+            Failure::CacheDir(source) => format!(
+                "failed to create a temporary template cache folder in {:?}\ncaused by: {source}",
+                std::env::temp_dir()
+            ),
+        }
+    }
+
+    /// The error as JSON: what failed, where, which check and what differed.
+    fn to_json(&self) -> Value {
+        let message = self.message();
+        let error = match self {
+            Failure::Lib(Error::Replay {
+                migration,
+                file,
+                check,
+                detail,
+            }) => json!({
+                "kind": "replay",
+                "migration": migration,
+                "file": file.as_deref().map(path_text),
+                "check": check,
+                "detail": detail,
+                "message": message,
+            }),
+            Failure::Lib(Error::Migration {
+                migration,
+                file,
+                applied,
+                source,
+                ..
+            }) => json!({
+                "kind": "migration",
+                "migration": migration,
+                "file": file.as_deref().map(path_text),
+                "check": "migration must apply",
+                "detail": chain(source),
+                "applied": applied,
+                "message": message,
+            }),
+            Failure::Lib(Error::DownScript {
+                migration,
+                file,
+                source,
+            }) => json!({
+                "kind": "down_script",
+                "migration": migration,
+                "file": file.as_deref().map(path_text),
+                "check": "down script must run",
+                "detail": chain(source),
+                "message": message,
+            }),
+            Failure::Lib(Error::ReplayData {
+                migration,
+                file,
+                check,
+                table,
+                column,
+                detail,
+                script,
+            }) => json!({
+                "kind": "replay_data",
+                "migration": migration,
+                "file": file.as_deref().map(path_text),
+                "check": check,
+                "table": table.as_deref(),
+                "column": column.as_deref(),
+                "detail": detail.as_ref(),
+                "script": script.as_deref().map(path_text),
+                "message": message,
+            }),
+            Failure::Input(_) => json!({ "kind": "bad_input", "message": message }),
+            Failure::Extension { path, .. } => json!({
+                "kind": "extension",
+                "path": path_text(path),
+                "message": message,
+            }),
+            Failure::Lib(_) | Failure::CacheDir(_) => {
+                json!({ "kind": "error", "message": message })
+            }
+        };
+        json!({ "ok": false, "exit_code": self.exit_code(), "error": error })
+    }
+
+    pub(crate) fn report(self, json: bool) -> ExitCode {
+        if json {
+            print_json(&self.to_json());
+        }
+        eprintln!("error: {}", self.message());
+        ExitCode::from(self.exit_code())
+    }
+}

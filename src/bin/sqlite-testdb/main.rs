@@ -1,0 +1,143 @@
+//! `sqlite-testdb`: check a folder of SQLite migrations (refinery's or diesel's layout) from
+//! the command line, print its normalized schema at a version, or diff two versions.
+//!
+//! Built with the `cli` feature: `cargo install sqlite-testdb --features cli`.
+//!
+//! Exit codes: 0 when everything passed, 1 when a migration failed or a check failed, 2 on
+//! bad input (missing folder, badly named file, duplicate version, unknown version, an
+//! extension that does not load, bad usage) or when the command could not run.
+
+mod args;
+mod extensions;
+mod failure;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use serde_json::Value;
+use sqlite_testdb::replay::{self, Replay};
+use sqlite_testdb::{Builder, DataOptions, Keep, Migrations, Schema, TestDb, Version};
+
+use args::{Cli, Command};
+use extensions::{check_extensions, load_extensions};
+use failure::Failure;
+use output::{ProgressLine, diff_json, object_json, print_json, print_text, report_json};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.command.common().json;
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(json),
+    }
+}
+
+fn run(command: Command) -> Result<(), Failure> {
+    let common = command.common();
+    let migrations = Migrations::from_dir(&common.dir).map_err(Failure::Input)?;
+    let extensions = Arc::new(common.load_extensions.clone());
+    check_extensions(&extensions)?;
+
+    // A fresh cache per run, removed when this function returns: the command leaves no
+    // template behind, and SQLITE_TESTDB_CACHE_DIR is not used.
+    let cache = tempfile::Builder::new()
+        .prefix("sqlite-testdb-cli-")
+        .tempdir()
+        .map_err(Failure::CacheDir)?;
+    let mut builder = TestDb::builder(&migrations);
+    builder.cache_dir(cache.path()).keep(Keep::Never);
+    if !extensions.is_empty() {
+        let extensions = Arc::clone(&extensions);
+        builder.on_connect(move |conn| load_extensions(conn, &extensions));
+    }
+
+    match command {
+        Command::Check { common, data } => {
+            check(&migrations, &extensions, common.json, data.options())
+        }
+        Command::Schema {
+            common, version, ..
+        } => {
+            let version = version.unwrap_or_else(|| migrations.latest());
+            let schema = schema_at(&mut builder, version)?;
+            if common.json {
+                print_json(&Value::Array(
+                    schema.objects().iter().map(object_json).collect(),
+                ));
+            } else {
+                print_text(&schema.to_string());
+            }
+            Ok(())
+        }
+        Command::Diff { common, from, to } => {
+            let a = schema_at(&mut builder, from)?;
+            let b = schema_at(&mut builder, to)?;
+            let diff = a.diff_labeled(&b, &format!("V{from}"), &format!("V{to}"));
+            if common.json {
+                print_json(&diff_json(from, to, &a, &b, &diff));
+            } else if diff.is_empty() {
+                eprintln!("no schema change between V{from} and V{to}");
+            } else {
+                print_text(&diff);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `check`: the replay report, with a progress line on a terminal.
+fn check(
+    migrations: &Migrations,
+    extensions: &Arc<Vec<PathBuf>>,
+    json: bool,
+    data: Option<DataOptions>,
+) -> Result<(), Failure> {
+    let total = migrations.len();
+    let mut line = ProgressLine::new();
+    if let Some(first) = migrations.iter().next() {
+        line.show(&format!("checking 1/{total} {first}"));
+    }
+    let mut replay = Replay::new(migrations);
+    if !extensions.is_empty() {
+        let extensions = Arc::clone(extensions);
+        replay.on_connect(move |conn| load_extensions(conn, &extensions));
+    }
+    if let Some(options) = data {
+        replay.with_data(options);
+    }
+    let report = replay
+        .progress(|p: replay::Progress<'_>| {
+            // `p` is the migration just checked; show the one being checked now.
+            match migrations.iter().nth(p.done) {
+                Some(next) => line.show(&format!("checking {}/{} {next}", p.done + 1, p.total)),
+                None => line.show(&format!(
+                    "checked {}/{}; comparing step by step with all at once",
+                    p.done, p.total
+                )),
+            }
+        })
+        .run();
+    drop(replay);
+    line.clear();
+    let report = report?;
+    if json {
+        print_json(&report_json(migrations, &report));
+    } else {
+        print_text(&report.to_string());
+    }
+    Ok(())
+}
+
+/// The normalized schema of a new database at `version`.
+fn schema_at(builder: &mut Builder, version: Version) -> Result<Schema, Failure> {
+    let mut line = ProgressLine::new();
+    line.show(&format!("migrating to V{version}"));
+    let db = builder.version(version).build()?;
+    line.clear();
+    let schema = db.schema()?;
+    db.close()?;
+    Ok(schema)
+}

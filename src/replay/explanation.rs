@@ -1,0 +1,348 @@
+//! What in the generated rows makes a migration fail: the rows that repeat the values of a
+//! `UNIQUE` key, that hold `NULL` in a `NOT NULL` column, or that reference no row, shown
+//! with their values for the failure message.
+
+use rusqlite::Connection;
+
+use super::settings::Settings;
+use crate::error::sqlite_message;
+use crate::rows::table::{ordinary_columns, user_tables};
+use crate::sql::literal::{quote_identifier, shown};
+use crate::{Error, Result, TestDb};
+
+/// How many generated rows a failure message shows.
+pub(crate) const SHOWN: usize = 3;
+
+/// What in the generated rows a failure comes from.
+#[derive(Default)]
+pub(crate) struct Explanation {
+    pub(crate) table: Option<String>,
+    pub(crate) column: Option<String>,
+    pub(crate) text: String,
+}
+
+/// What in the generated rows made `sql` fail with `message`. `work` is at the state
+/// `sql` ran on; `settings` make a scratch copy of it.
+pub(crate) fn explain(settings: &Settings, work: &TestDb, sql: &str, message: &str) -> Explanation {
+    let Ok(conn) = work.connect() else {
+        return Explanation::default();
+    };
+    if let Some(rest) = message.strip_prefix("UNIQUE constraint failed: ") {
+        explain_unique(&conn, rest)
+    } else if let Some(rest) = message.strip_prefix("NOT NULL constraint failed: ") {
+        explain_not_null(&conn, rest)
+    } else if message.starts_with("FOREIGN KEY constraint failed") {
+        drop(conn);
+        explain_foreign_key(settings, work, sql).unwrap_or_default()
+    } else {
+        Explanation::default()
+    }
+}
+
+/// Runs `sql` again in a scratch copy, with foreign keys off and outside refinery, and
+/// lists the rows `PRAGMA foreign_key_check` then finds.
+fn explain_foreign_key(settings: &Settings, work: &TestDb, sql: &str) -> Result<Explanation> {
+    let scratch = settings.scratch()?;
+    scratch.restore(&work.snapshot()?)?;
+    let conn = scratch.connect()?;
+    let sqlite = |e| {
+        Error::sqlite(
+            "re-run the migration with foreign keys off in",
+            scratch.path(),
+            e,
+        )
+    };
+    conn.pragma_update(None, "foreign_keys", false)
+        .map_err(sqlite)?;
+    let ran = conn.execute_batch(sql).err();
+    let orphans = Orphans::find(&conn).map_err(sqlite)?;
+    let mut text = if orphans.count == 0 {
+        "with foreign keys off (outside refinery's transaction) it leaves no row that \
+         references a missing one"
+            .to_owned()
+    } else {
+        format!(
+            "with foreign keys off (outside refinery's transaction) it leaves {} generated \
+             rows that reference no row:\n{}",
+            orphans.count,
+            orphans.lines.join("\n")
+        )
+    };
+    if let Some(e) = ran {
+        text.push_str(&format!(
+            "\n(and it fails with foreign keys off too: {})",
+            sqlite_message(&e)
+        ));
+    }
+    Ok(Explanation {
+        table: orphans.table,
+        column: orphans.column,
+        text,
+    })
+}
+
+/// `UNIQUE constraint failed: t.a, t.b`: the values that repeat in the generated rows.
+fn explain_unique(conn: &Connection, rest: &str) -> Explanation {
+    if rest.starts_with("index ") {
+        return Explanation::default();
+    }
+    let (table, columns) = split_columns(rest);
+    let mut explained = Explanation {
+        column: Some(columns.join(", ")),
+        table: Some(table.clone()),
+        text: String::new(),
+    };
+    let Some(source) = source_table(conn, &table) else {
+        return explained;
+    };
+    let existing = ordinary_columns(conn, &source).unwrap_or_default();
+    let present = columns
+        .iter()
+        .all(|c| existing.iter().any(|e| e.eq_ignore_ascii_case(c)));
+    if !present {
+        return explained;
+    }
+    let quoted: Vec<String> = columns.iter().map(|c| quote_identifier(c)).collect();
+    let not_null: Vec<String> = quoted.iter().map(|c| format!("{c} IS NOT NULL")).collect();
+    let sql = format!(
+        "SELECT {cols}, count(*), group_concat(rowid, ', ') FROM {table} WHERE {not_null} \
+         GROUP BY {cols} HAVING count(*) > 1 ORDER BY count(*) DESC, {cols} LIMIT {SHOWN}",
+        cols = quoted.join(", "),
+        table = quote_identifier(&source),
+        not_null = not_null.join(" AND "),
+    );
+    let n = columns.len();
+    let repeats: rusqlite::Result<Vec<String>> = conn.prepare(&sql).and_then(|mut stmt| {
+        stmt.query_map([], |r| {
+            let values: Vec<String> = (0..n)
+                .map(|i| r.get_ref(i).map(shown))
+                .collect::<rusqlite::Result<_>>()?;
+            let count: i64 = r.get(n)?;
+            let rowids: String = r.get::<_, Option<String>>(n + 1)?.unwrap_or_default();
+            Ok(format!(
+                "{} in {count} rows (rowid {})",
+                values.join(", "),
+                shorten_list(&rowids, 8)
+            ))
+        })?
+        .collect()
+    });
+    explained.text = match repeats {
+        Ok(repeats) if !repeats.is_empty() => format!(
+            "the generated rows of {source} repeat {}: {}",
+            columns.join(", "),
+            repeats.join("; ")
+        ),
+        Ok(_) => format!(
+            "no value of {source}.{} repeats among the generated rows as stored: the index \
+             compares them another way (a COLLATE, an expression), or the migration changes \
+             them first",
+            columns.join(", ")
+        ),
+        Err(_) => String::new(),
+    };
+    explained
+}
+
+/// `NOT NULL constraint failed: t.c`: the generated rows with `c` NULL, or that `c` is new.
+fn explain_not_null(conn: &Connection, rest: &str) -> Explanation {
+    let (table, columns) = split_columns(rest);
+    let column = columns.first().cloned().unwrap_or_default();
+    let mut explained = Explanation {
+        table: Some(table.clone()),
+        column: Some(column.clone()),
+        text: String::new(),
+    };
+    let Some(source) = source_table(conn, &table) else {
+        return explained;
+    };
+    let total: i64 = conn
+        .query_row(
+            &format!("SELECT count(*) FROM {}", quote_identifier(&source)),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or(0);
+    let existing = ordinary_columns(conn, &source).unwrap_or_default();
+    if !existing.iter().any(|e| e.eq_ignore_ascii_case(&column)) {
+        explained.text = format!(
+            "{source} has no column {column} before this migration, so its {total} existing \
+             rows need a value for it: give the column a DEFAULT, or a value in the \
+             INSERT … SELECT"
+        );
+        return explained;
+    }
+    let filter = format!("{} IS NULL", quote_identifier(&column));
+    let (count, rowids, rows) = matching_rows(conn, &source, &filter);
+    explained.text = if count == 0 {
+        format!(
+            "no generated row of {source} has {column} NULL: the migration's SQL makes the NULL"
+        )
+    } else {
+        format!(
+            "{count} of the {total} generated rows of {source} have {column} NULL (rowid {}), \
+             e.g. {}",
+            shorten_list(&rowids, 8),
+            rows.join("; ")
+        )
+    };
+    explained
+}
+
+/// How many rows of `table` match `filter`, their rowids (comma separated) and the first
+/// few, shown.
+fn matching_rows(conn: &Connection, table: &str, filter: &str) -> (i64, String, Vec<String>) {
+    let quoted = quote_identifier(table);
+    let (count, rowids) = conn
+        .query_row(
+            &format!("SELECT count(*), group_concat(rowid, ', ') FROM {quoted} WHERE {filter}"),
+            [],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                ))
+            },
+        )
+        .unwrap_or((0, String::new()));
+    let columns = ordinary_columns(conn, table).unwrap_or_default();
+    let select: Vec<String> = columns.iter().map(|c| quote_identifier(c)).collect();
+    let rows = if select.is_empty() {
+        Vec::new()
+    } else {
+        let sql = format!(
+            "SELECT {} FROM {quoted} WHERE {filter} LIMIT {SHOWN}",
+            select.join(", ")
+        );
+        conn.prepare(&sql)
+            .and_then(|mut stmt| {
+                stmt.query_map([], |r| row_text(r, &columns))?
+                    .collect::<rusqlite::Result<Vec<String>>>()
+            })
+            .unwrap_or_default()
+    };
+    (count, rowids, rows)
+}
+
+/// `(a, b) = (1, 'x')` for the current row of `r`, whose columns are `columns`.
+fn row_text(r: &rusqlite::Row<'_>, columns: &[String]) -> rusqlite::Result<String> {
+    let values: Vec<String> = (0..columns.len())
+        .map(|i| r.get_ref(i).map(shown))
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(format!(
+        "({}) = ({})",
+        columns.join(", "),
+        values.join(", ")
+    ))
+}
+
+/// `t.a, t.b` → (`t`, [`a`, `b`]).
+fn split_columns(list: &str) -> (String, Vec<String>) {
+    let mut table = String::new();
+    let columns = list
+        .split(", ")
+        .map(|item| match item.split_once('.') {
+            Some((t, c)) => {
+                table = t.to_owned();
+                c.trim().to_owned()
+            }
+            None => item.trim().to_owned(),
+        })
+        .collect();
+    (table, columns)
+}
+
+/// The table the generated rows of `table` are in: itself when it exists before the
+/// migration, else the one a rebuild copies from (`users_new` → `users`).
+fn source_table(conn: &Connection, table: &str) -> Option<String> {
+    let tables = user_tables(conn).ok()?;
+    let find = |name: &str| {
+        tables
+            .iter()
+            .find(|t| t.eq_ignore_ascii_case(name))
+            .cloned()
+    };
+    if let Some(found) = find(table) {
+        return Some(found);
+    }
+    let lower = table.to_lowercase();
+    const AFFIXES: [&str; 8] = ["new", "tmp", "temp", "old", "copy", "backup", "v2", "next"];
+    for affix in AFFIXES {
+        let stripped = lower
+            .strip_suffix(affix)
+            .or_else(|| lower.strip_prefix(affix))
+            .map(|s| s.trim_matches('_'));
+        if let Some(found) = stripped.filter(|s| !s.is_empty()).and_then(find) {
+            return Some(found);
+        }
+    }
+    None
+}
+
+/// The rows `PRAGMA foreign_key_check` finds, each shown with its values.
+pub(crate) struct Orphans {
+    pub(crate) count: usize,
+    pub(crate) lines: Vec<String>,
+    pub(crate) table: Option<String>,
+    pub(crate) column: Option<String>,
+}
+
+impl Orphans {
+    pub(crate) fn find(conn: &Connection) -> rusqlite::Result<Orphans> {
+        let found: Vec<(String, Option<i64>, String, i64)> = conn
+            .prepare("PRAGMA foreign_key_check")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut orphans = Orphans {
+            count: found.len(),
+            lines: Vec::new(),
+            table: None,
+            column: None,
+        };
+        for (table, rowid, parent, id) in found.iter().take(SHOWN) {
+            let keys: Vec<(String, Option<String>)> = conn
+                .prepare(
+                    "SELECT \"from\", \"to\" FROM pragma_foreign_key_list(?1) WHERE id = ?2 \
+                     ORDER BY seq",
+                )?
+                .query_map((table, id), |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let from: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+            let to: Vec<String> = keys
+                .iter()
+                .map(|k| k.1.clone().unwrap_or_else(|| "its primary key".to_owned()))
+                .collect();
+            let row = rowid.and_then(|id| {
+                let (_, _, rows) = matching_rows(conn, table, &format!("rowid = {id}"));
+                rows.into_iter().next()
+            });
+            let at = rowid.map_or_else(String::new, |id| format!(" rowid {id}"));
+            orphans.lines.push(format!(
+                "{table}{at}: {} has no match in {parent}({}); the row: {}",
+                from.join(", "),
+                to.join(", "),
+                row.unwrap_or_else(|| "(not found)".to_owned())
+            ));
+            if orphans.table.is_none() {
+                orphans.table = Some(table.clone());
+                orphans.column = Some(from.join(", "));
+            }
+        }
+        if found.len() > SHOWN {
+            orphans
+                .lines
+                .push(format!("… and {} more", found.len() - SHOWN));
+        }
+        Ok(orphans)
+    }
+}
+
+/// The first `n` items of a comma-separated list, then `…`.
+fn shorten_list(list: &str, n: usize) -> String {
+    let items: Vec<&str> = list.split(", ").collect();
+    if items.len() <= n {
+        list.to_owned()
+    } else {
+        format!("{}, …", items[..n].join(", "))
+    }
+}

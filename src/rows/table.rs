@@ -1,0 +1,215 @@
+//! The tables to fill, as SQLite's pragmas report them: each column's affinity, kind,
+//! `NOT NULL`, default and key; the column sets of unique indexes; the foreign keys.
+
+use std::collections::BTreeMap;
+
+use rusqlite::Connection;
+
+use super::affinity::Affinity;
+use super::column_kind::Kind;
+use crate::migrations::history::HISTORY_TABLE;
+use crate::sql::tokens::lex;
+
+/// A table to fill.
+#[derive(Debug)]
+pub(crate) struct Table {
+    pub(crate) name: String,
+    pub(crate) sql: String,
+    pub(crate) without_rowid: bool,
+    pub(crate) columns: Vec<Column>,
+    pub(crate) foreign_keys: Vec<ForeignKey>,
+    pub(crate) unique_sets: Vec<Vec<usize>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Column {
+    pub(crate) name: String,
+    pub(crate) affinity: Affinity,
+    pub(crate) not_null: bool,
+    pub(crate) default: Option<String>,
+    pub(crate) primary_key: bool,
+    pub(crate) rowid_alias: bool,
+    pub(crate) kind: Kind,
+    pub(crate) position: usize,
+}
+
+#[derive(Debug)]
+pub(crate) struct ForeignKey {
+    pub(crate) parent: String,
+    pub(crate) from: Vec<usize>,
+    pub(crate) to: Vec<String>,
+}
+
+/// The tables to fill, by name: not SQLite's own, not refinery's history, not virtual or
+/// shadow tables.
+pub(crate) fn user_tables(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    conn.prepare(
+        "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' \
+         AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ?1 ORDER BY name",
+    )?
+    .query_map([HISTORY_TABLE], |r| r.get(0))?
+    .collect()
+}
+
+/// The ordinary columns of `table` (not generated, not hidden), in order.
+pub(crate) fn ordinary_columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+    conn.prepare("SELECT name FROM pragma_table_xinfo(?1) WHERE hidden = 0 ORDER BY cid")?
+        .query_map([table], |r| r.get(0))?
+        .collect()
+}
+
+/// Every table to fill, as the pragmas report it.
+pub(crate) fn read_tables(conn: &Connection) -> rusqlite::Result<Vec<Table>> {
+    let names = user_tables(conn)?;
+    names.iter().map(|name| read_table(conn, name)).collect()
+}
+
+fn read_table(conn: &Connection, name: &str) -> rusqlite::Result<Table> {
+    let (sql, without_rowid): (String, bool) = conn.query_row(
+        "SELECT coalesce(m.sql, ''), l.wr FROM pragma_table_list AS l \
+         LEFT JOIN sqlite_master AS m ON m.type = 'table' AND m.name = l.name \
+         WHERE l.schema = 'main' AND l.name = ?1",
+        [name],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut columns: Vec<Column> = conn
+        .prepare(
+            "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_xinfo(?1) \
+             WHERE hidden = 0 ORDER BY cid",
+        )?
+        .query_map([name], |r| {
+            let name: String = r.get(0)?;
+            let declared: String = r.get::<_, Option<String>>(1)?.unwrap_or_default();
+            let affinity = Affinity::of(&declared);
+            Ok(Column {
+                kind: Kind::of(&name, &declared, affinity),
+                rowid_alias: declared.eq_ignore_ascii_case("INTEGER"),
+                name,
+                affinity,
+                not_null: r.get(2)?,
+                default: r.get(3)?,
+                primary_key: r.get::<_, i64>(4)? > 0,
+                position: 0,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let pk_count = columns.iter().filter(|c| c.primary_key).count();
+    for (position, column) in columns.iter_mut().enumerate() {
+        column.position = position;
+        column.rowid_alias &= column.primary_key && pk_count == 1 && !without_rowid;
+    }
+    let index_of = |columns: &[Column], wanted: &str| {
+        columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(wanted))
+    };
+
+    let mut unique_sets = Vec::new();
+    let indexes: Vec<(String, bool)> = conn
+        .prepare("SELECT name, \"unique\" FROM pragma_index_list(?1) ORDER BY seq")?
+        .query_map([name], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for index in indexes.into_iter().filter(|(_, u)| *u).map(|(i, _)| i) {
+        let cids: Vec<i64> = conn
+            .prepare("SELECT cid FROM pragma_index_info(?1) ORDER BY seqno")?
+            .query_map([&index], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut set: Vec<usize> = Vec::new();
+        if cids.contains(&-2) {
+            // An expression index: the columns its SQL names.
+            let index_sql: String = conn
+                .query_row(
+                    "SELECT coalesce(sql, '') FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                    [&index],
+                    |r| r.get(0),
+                )
+                .unwrap_or_default();
+            for token in lex(&index_sql) {
+                if let Some(word) = token.identifier()
+                    && let Some(i) = index_of(&columns, word)
+                    && !set.contains(&i)
+                {
+                    set.push(i);
+                }
+            }
+        }
+        for cid in cids.into_iter().filter(|c| *c >= 0) {
+            let position = usize::try_from(cid).unwrap_or(usize::MAX);
+            if position < columns.len() && !set.contains(&position) {
+                set.push(position);
+            }
+        }
+        if !set.is_empty() {
+            unique_sets.push(set);
+        }
+    }
+
+    let mut foreign_keys: Vec<ForeignKey> = Vec::new();
+    let rows: Vec<(i64, String, String, Option<String>)> = conn
+        .prepare(
+            "SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1) \
+             ORDER BY id, seq",
+        )?
+        .query_map([name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    // Each foreign key: its parent, and the (from, to) column pairs.
+    let mut grouped: BTreeMap<i64, (String, Vec<ColumnPair>)> = BTreeMap::new();
+    for (id, parent, from, to) in rows {
+        grouped
+            .entry(id)
+            .or_insert_with(|| (parent, Vec::new()))
+            .1
+            .push((from, to));
+    }
+    for (parent, pairs) in grouped.into_values() {
+        let (from, to): (Vec<String>, Vec<Option<String>>) = pairs.into_iter().unzip();
+        let Some(from) = from
+            .iter()
+            .map(|f| index_of(&columns, f))
+            .collect::<Option<Vec<usize>>>()
+        else {
+            continue;
+        };
+        let to = if to.iter().all(Option::is_some) {
+            to.into_iter().flatten().collect()
+        } else {
+            primary_key_of(conn, &parent)?
+        };
+        foreign_keys.push(ForeignKey { parent, from, to });
+    }
+    // A rowid alias that is also a foreign key (one-to-one tables) needs distinct values.
+    for column in columns.iter().filter(|c| c.rowid_alias) {
+        if foreign_keys
+            .iter()
+            .any(|fk| fk.from.contains(&column.position))
+        {
+            unique_sets.push(vec![column.position]);
+        }
+    }
+
+    Ok(Table {
+        name: name.to_owned(),
+        sql,
+        without_rowid,
+        columns,
+        foreign_keys,
+        unique_sets,
+    })
+}
+
+/// A foreign key's child column and the parent column it references (`None`: the parent's
+/// primary key).
+type ColumnPair = (String, Option<String>);
+
+/// The primary key columns of `table`, the target of a `REFERENCES table` that names none.
+fn primary_key_of(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+    let pk: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_xinfo(?1) WHERE pk > 0 ORDER BY pk")?
+        .query_map([table], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(if pk.is_empty() {
+        vec!["rowid".to_owned()]
+    } else {
+        pk
+    })
+}

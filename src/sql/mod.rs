@@ -1,0 +1,8 @@
+//! SQL as text, the lowest layer of the crate: tokens, statements normalized for comparison,
+//! and values and names written as SQL literals. Imports nothing else of the crate.
+
+pub(crate) mod literal;
+pub(crate) mod text;
+pub(crate) mod tokens;
+
+pub(crate) use text::{has_statement, normalize};

@@ -1,0 +1,153 @@
+//! [`Attached`]: an application value that owns connections to a test database, dropped
+//! before the database.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+
+use super::database::TestDb;
+
+/// An application value made from a test database (a store, a repository, anything that
+/// owns a connection or a pool to it), kept together with that database by
+/// [`TestDb::attach`].
+///
+/// It derefs to the value. Dropping it drops the value first, then the [`TestDb`]: the
+/// value's connections are closed before the file is removed, and a failed test keeps the
+/// file as usual.
+///
+/// # Examples
+///
+/// As an rstest fixture:
+///
+/// ```no_run
+/// use rstest::{fixture, rstest};
+/// use sqlite_testdb::rusqlite::Connection;
+/// use sqlite_testdb::{test_db, Attached, TestDb};
+///
+/// struct Store { conn: Connection }
+///
+/// impl Store {
+///     fn from_connection(conn: Connection) -> Store { Store { conn } }
+///     fn count_users(&self) -> rusqlite::Result<i64> {
+///         self.conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+///     }
+/// }
+///
+/// #[fixture]
+/// fn store(test_db: TestDb) -> Attached<Store> {
+///     test_db.attach(|db| db.connect().map(Store::from_connection)).unwrap()
+/// }
+///
+/// #[rstest]
+/// fn starts_empty(store: Attached<Store>) {
+///     assert_eq!(store.count_users().unwrap(), 0);
+/// }
+/// ```
+pub struct Attached<T> {
+    /// Declared first: dropped before the database, so its connections close first.
+    value: T,
+    db: TestDb,
+}
+
+/// Attaching an application type.
+impl TestDb {
+    /// Hands the database to an application type that owns its connection or pool (a
+    /// store, a repository): `open` makes it from this database, and the [`Attached`] guard
+    /// returned derefs to it and drops it **before** the database, so its connections close
+    /// before the file goes. Without it, a test keeps the `TestDb` beside the store and must
+    /// drop them in the right order by hand: a pool whose file is gone quietly creates a new,
+    /// empty, unmigrated one.
+    ///
+    /// Works as an rstest fixture, with the database's [`Keep`](crate::Keep) policy unchanged: a failed
+    /// test keeps the file.
+    ///
+    /// # Errors
+    ///
+    /// Whatever `open` returns; the database is dropped with the error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
+    /// use sqlite_testdb::{rusqlite::Connection, TestDb};
+    ///
+    /// /// The application's own type, opened from a path.
+    /// struct Store { conn: Connection }
+    /// impl Store {
+    ///     fn open(path: &std::path::Path) -> rusqlite::Result<Store> {
+    ///         Ok(Store { conn: Connection::open(path)? })
+    ///     }
+    ///     fn add_user(&self, email: &str) -> rusqlite::Result<usize> {
+    ///         self.conn.execute("INSERT INTO users(email) VALUES (?1)", [email])
+    ///     }
+    /// }
+    ///
+    /// let store = TestDb::new(&m)?.attach(|db| Store::open(db.path()))?;
+    /// store.add_user("a@x")?;                       // derefs to the Store
+    /// assert_eq!(store.db().version()?, Some(1));   // the database is still at hand
+    /// drop(store);                                  // the Store first, then the file
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn attach<T, E>(
+        self,
+        open: impl FnOnce(&TestDb) -> std::result::Result<T, E>,
+    ) -> std::result::Result<Attached<T>, E> {
+        let value = open(&self)?;
+        Ok(Attached { value, db: self })
+    }
+}
+
+impl<T> Attached<T> {
+    /// The test database the value was made from.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// let conn = sqlite_testdb::TestDb::new(&m)?.attach(|db| db.connect())?;
+    /// assert_eq!(conn.db().version()?, Some(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn db(&self) -> &TestDb {
+        &self.db
+    }
+
+    /// The value and the database, apart: dropping them in the right order is the caller's
+    /// again.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// let attached = sqlite_testdb::TestDb::new(&m)?.attach(|db| db.connect())?;
+    /// let (conn, db) = attached.into_parts();
+    /// drop(conn);
+    /// db.close()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn into_parts(self) -> (T, TestDb) {
+        (self.value, self.db)
+    }
+}
+
+impl<T> Deref for Attached<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T> DerefMut for Attached<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.value
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Attached<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Attached")
+            .field("value", &self.value)
+            .field("db", &self.db)
+            .finish()
+    }
+}
