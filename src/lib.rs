@@ -9,7 +9,7 @@
 //! # A 30-second tour
 //!
 //! Keep your refinery migrations (`V1__users.sql`, …) in `migrations/` and write tests with
-//! rstest:
+//! rstest and the `test_db` fixture (feature `rstest`, on by default):
 //!
 //! ```no_run
 //! use rstest::rstest;
@@ -45,54 +45,141 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Where to go next
+//!
+//! | to | see |
+//! |---|---|
+//! | load migrations from a folder, an embedded refinery runner (any refinery version) or code | [`Migrations::from_dir`], [`Migrations::from_runner`], [`Migrations::from_parts`], [`Migrations::from_migrations`] |
+//! | choose the version, seed data, keep policy, cache folder, connection settings | [`Builder`] |
+//! | a database in memory, with no file | [`Builder::in_memory`], opened by [`TestDb::uri`] |
+//! | no folder per test | [`Builder::shared_folder`] |
+//! | hand the database to your application's own store | [`TestDb::attach`], [`Attached`] |
+//! | upgrade a database holding data, roll back, snapshot | [`TestDb::migrate_to`], [`TestDb::rollback_to`], [`TestDb::snapshot`], [`TestDb::restore`] |
+//! | compare schemas | [`TestDb::schema`], [`Schema`] |
+//! | check a whole migration set, empty or with generated rows | [`replay::check`], [`replay::check_with_data`], [`replay::Replay`], [`DataOptions`] |
+//! | match on what went wrong | [`Error`] |
+//!
+//! The repository's `docs/` folder has longer pages on testing migrations, the command
+//! line, performance, and why template databases.
+//!
 //! # How it works
 //!
-//! 1. [`Migrations`] are loaded with refinery's own loader, from a folder or a
-//!    `refinery::Runner`. Files refinery would silently skip are errors here.
-//! 2. A [`Fingerprint`] hashes the migrations, target version, seed SQL, file settings, this
-//!    crate's version and SQLite's.
-//! 3. The template for that fingerprint is looked up in the cache folder, and built if
-//!    missing: under an OS file lock (one build per machine, even with one process per
-//!    test under nextest), in a private file, WAL mode, checkpointed, fsynced, then renamed
-//!    into place. A template that does not match the record beside it is rebuilt.
-//! 4. [`TestDb`] copies the template into a new temp folder and removes it on drop.
+//! 1. [`Migrations`] are loaded with refinery's own loader and `Migration` type, from a
+//!    folder, a refinery `Runner` or code, with the down scripts (`V3__name.down.sql`)
+//!    beside them. Files refinery would silently skip are errors here.
+//! 2. A [`Fingerprint`] (a stable SHA-1 based UUID v5, never `DefaultHasher`) is taken over
+//!    every migration's version, name and SQL, the target version, the seed SQL, the file
+//!    settings (page size, journal mode), this crate's version and SQLite's. Any change: a
+//!    new template.
+//! 3. The template for that fingerprint is looked up in the cache folder and checked against
+//!    the record beside it. If it is missing or does not match, it is built **once per
+//!    machine**: threads of one process wait on an in-process lock, processes on an OS file
+//!    lock, and the builder migrates a private file (WAL mode, `synchronous=OFF`),
+//!    checkpoints and fsyncs it, then renames it into place. A reader never sees a
+//!    half-built template, and a crashed build leaves nothing that is trusted.
+//! 4. Each [`TestDb`] is a copy of the template, already in WAL mode: a reflink where the
+//!    file system has them (Btrfs, XFS on Linux); elsewhere an in-kernel copy for a
+//!    process's first database, then writes from the template's bytes, read once into
+//!    memory (templates up to 64 MiB, 256 MiB in all per process).
+//!
+//! This works the same under `cargo nextest run`, which runs one process per test: the file
+//! lock makes the first process build the template and the others copy it, and each process
+//! checks the template once, by a `stat` against its record.
 //!
 //! # Where files go
 //!
 //! | what | where |
 //! |---|---|
-//! | templates | `SQLITE_TESTDB_CACHE_DIR`, else `<cargo target dir>/sqlite-testdb/`, else `<temp>/sqlite-testdb-<uid>/` |
-//! | test databases | `<temp>/sqlite-testdb-XXXXXX/<uuid v7>.sqlite` ([`Builder::build_in`] for another folder) |
-//! | with [`Builder::shared_folder`] | `<template cache folder>/databases/<uuid v7>.sqlite`: no folder per test, about half the cost of a small database |
+//! | templates | `SQLITE_TESTDB_CACHE_DIR`, else `<cargo target dir>/sqlite-testdb/`, else `<temp>/sqlite-testdb-<uid>/` ([`Builder::cache_dir`] for another folder) |
+//! | test databases | `<temp>/sqlite-testdb-…/<uuid>.sqlite`, a folder of its own per database, named by a UUID v7 ([`Builder::build_in`] for another parent folder) |
+//! | with [`Builder::shared_folder`] | `<template cache folder>/databases/<uuid>.sqlite`: no folder per test |
+//! | with [`Builder::in_memory`] | nowhere: SQLite's `memdb` VFS, in this process |
 //!
-//! `builds.log` in the cache folder gets one line per template built.
+//! The cargo target dir is found from the running test binary (the nearest folder above it
+//! holding cargo's `CACHEDIR.TAG`), so it does not depend on the working directory;
+//! binaries that do not live in a target dir (doctests, say) use the per-user temp folder.
+//!
+//! The cache folder holds, per fingerprint, `<fingerprint>.sqlite` (the template) and
+//! `<fingerprint>.record` (the size and content digest it must have); while a template is
+//! being built, a `<fingerprint>.lock` file and a `.build-<fingerprint>-…/` folder too. Its
+//! `builds.log` gets one line per template built, the honest count of builds however many
+//! tests and processes ran:
+//!
+//! ```text
+//! built <fingerprint> pid=13741 at=1795621214 ms=19.4 target=V3 migrations=3 seeds=0 from=<project>/migrations
+//! ```
+//!
+//! The folder must be the user's own and not writable by everyone, or it is not trusted
+//! ([`Error::UntrustedCacheDir`]): another user could plant a template in it. Templates are
+//! removed when another template is built, if no process has used them for 7 days, or
+//! beyond the 32 most recently used; a template a running process holds is never removed.
+//! They are rebuilt when missing, so the folder can be deleted whenever no tests are running
+//! (`cargo clean` does it).
 //!
 //! # Cleanup and failed tests
 //!
-//! Dropping a [`TestDb`] removes its folder. When the test panics, the files are kept and one
-//! line on stderr says where, and how to open them:
+//! Dropping a [`TestDb`] removes its files, silently; [`TestDb::close`] removes them and
+//! reports errors, [`TestDb::keep`] keeps them on purpose and returns the path. Close your
+//! connections and pools before the `TestDb` drops: SQLite keeps its `-wal` and `-shm`
+//! files while a connection is open ([`TestDb::attach`] gets the order right for you).
+//! Connections never use SQLite's shared cache (the source of "database table is locked"),
+//! and a pool (`TestDb::pool`, feature `r2d2`) opens no connection until asked.
+//!
+//! When the test panics, the files are kept and one line on stderr, shown with the test's
+//! failure output, says where and how to open them (an in-memory database is written to a
+//! file first):
 //!
 //! ```text
-//! sqlite-testdb: kept database at /tmp/sqlite-testdb-Ab12Cd/0193….sqlite (test panicked); open it with: sqlite3 '/tmp/…'
+//! sqlite-testdb: kept database at <temp>/sqlite-testdb-…/<uuid>.sqlite (test panicked); open it with: sqlite3 '<temp>/sqlite-testdb-…/<uuid>.sqlite'
 //! ```
 //!
-//! A panic counts as a failure even in a `#[should_panic]` test.
+//! Kept databases stay until you delete them. The [`Keep`] policy changes this per builder
+//! ([`Builder::keep`]) or per process (`SQLITE_TESTDB_KEEP`). A panic counts as a failure
+//! even in a `#[should_panic]` test, whose database is therefore kept: give those tests
+//! `.keep(Keep::Never)`.
 //!
 //! # Environment variables
 //!
 //! | variable | values | default |
 //! |---|---|---|
 //! | `SQLITE_TESTDB_KEEP` | `on-failure`, `always`, `never` | `on-failure` |
-//! | `SQLITE_TESTDB_CACHE_DIR` | a folder for templates | `<cargo target dir>/sqlite-testdb`, else `<temp>/sqlite-testdb-<uid>` |
+//! | `SQLITE_TESTDB_CACHE_DIR` | a folder for templates | `<cargo target dir>/sqlite-testdb/`, else `<temp>/sqlite-testdb-<uid>/` |
 //!
-//! They are read once per process; [`Builder`] settings win over them.
+//! They are read once per process; any other value of `SQLITE_TESTDB_KEEP` is an error
+//! ([`Error::Env`]), not silently the default. [`Builder`] settings win over them.
+//!
+//! # Errors
+//!
+//! Every fallible call returns [`Result`]; [`Error`] is one `#[non_exhaustive]` enum whose
+//! messages name the file, migration version or path involved, with the underlying cause
+//! (SQLite's message, refinery's error, an `io::Error`) as its `source()`: print the whole
+//! chain ([`Error::with_causes`]). refinery on its own reports only "error applying update"
+//! and SQLite's message; which migration failed is worked out here. The `test_db` fixture
+//! panics with the chain and a hint:
+//!
+//! ```text
+//! sqlite-testdb: test_db fixture failed: migration V3__client_secret_versions (<project>/migrations/V3__client_secret_versions.sql) failed on "<project>/target/sqlite-testdb/<fingerprint>.sqlite"; applied before it: up to V2
+//!   caused by: `error applying update`, `no such table: main.client_secret_version`
+//!   caused by: Error code 1: SQL logic error
+//! hint: the migrations are in <project>/migrations; fix the migration named above; the template is rebuilt when a migration changes
+//! ```
+//!
+//! Problems refinery would only notice when running, or not at all, are caught when the
+//! migrations are loaded: a `.sql` file whose name refinery would skip with only a log
+//! warning ([`Error::BadMigrationName`]), two migrations with one version
+//! ([`Error::DuplicateVersion`]), a down script without its up file
+//! ([`Error::OrphanDownScript`]), a Rust migration in a folder
+//! ([`Error::RustMigrationInFolder`]), no migrations at all ([`Error::NoMigrations`]). An
+//! unknown target version is [`Error::UnknownVersion`], where refinery's own
+//! `Target::Version` silently runs to the latest.
 //!
 //! # Foreign keys during migrations
 //!
 //! Bundled SQLite has foreign keys on, and `PRAGMA foreign_keys=OFF` does nothing inside
 //! refinery's per-migration transaction: a table rebuild's `DROP TABLE` cascades, or fails,
-//! when other tables hold rows that reference it. Tests that upgrade databases holding data
-//! meet this where an empty template does not.
+//! when other tables hold rows that reference it. An empty template never shows this; tests
+//! that upgrade databases holding data ([`TestDb::migrate_to`] after inserting rows, or
+//! [`replay::check_with_data`]) meet it where production would.
 //!
 //! [refinery]: https://docs.rs/refinery
 
@@ -128,3 +215,8 @@ pub use rusqlite;
 #[cfg(all(doctest, feature = "r2d2", feature = "rstest"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// The examples of docs/migration-testing.md, compiled and run as doctests.
+#[cfg(all(doctest, feature = "r2d2", feature = "rstest"))]
+#[doc = include_str!("../docs/migration-testing.md")]
+struct MigrationTestingDoctests;
