@@ -45,6 +45,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! [`Builder`] setters take and return `&mut Self` and [`Builder::build`] takes `&self`, so
+//! a builder is chained in one statement, as above, or kept in a variable to make many
+//! databases with the same settings. `let b = TestDb::builder(&m).version(1);` does not
+//! compile (the builder is a dropped temporary): declare `let mut b = TestDb::builder(&m);`
+//! first.
+//!
 //! # Where to go next
 //!
 //! | to | see |
