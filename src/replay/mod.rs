@@ -89,7 +89,7 @@ pub fn check(migrations: &Migrations) -> Result<ReplayReport> {
 /// The first failure: those of [`check`] (which run first, on empty databases), then
 /// [`Error::ReplayData`](crate::Error::ReplayData) naming the migration, its file, the check, the table and column,
 /// the generated rows involved, and a kept SQL script that reproduces it
-/// (`reproduce with: sqlite3 < /tmp/…/V3__name.sql`).
+/// (`reproduce with: sqlite3 < <temp>/…/V3__name.sql`).
 ///
 /// # Examples
 ///

@@ -258,7 +258,7 @@ impl Builder {
     /// is private to this user), or the folder given to [`build_in`](Self::build_in).
     ///
     /// This saves creating and removing a folder for every test, which is most of what a
-    /// small database costs on ext4: see the README's "Performance" table. Dropping the
+    /// small database costs on ext4: see `docs/performance.md` in the repository. Dropping the
     /// [`TestDb`] removes the file and SQLite's `-wal`, `-shm` and `-journal` files beside
     /// it; files the test itself writes beside it are its own to remove. A kept database
     /// stays where it is, and files left in `databases/` by a killed test process are removed

@@ -157,8 +157,12 @@ fn remove_database_files(path: &Path) -> Result<()> {
 fn save(conn: &Connection) -> Result<PathBuf> {
     let (dir, path) = new_folder(&std::env::temp_dir())?;
     // The progress type names the callback: rusqlite 0.41 takes any `Fn(Progress)`.
-    conn.backup(rusqlite::MAIN_DB, &path, None::<fn(rusqlite::backup::Progress)>)
-        .map_err(|e| Error::sqlite("write in-memory database to", &path, e))?;
+    conn.backup(
+        rusqlite::MAIN_DB,
+        &path,
+        None::<fn(rusqlite::backup::Progress)>,
+    )
+    .map_err(|e| Error::sqlite("write in-memory database to", &path, e))?;
     let _ = dir.keep();
     Ok(path)
 }
