@@ -40,6 +40,9 @@ pub(crate) struct ConnectOptions {
     /// The most connections a pool opens.
     #[cfg_attr(not(feature = "r2d2"), allow(dead_code))]
     pub(crate) pool_max_size: u32,
+    /// `false` for scratch databases nobody keeps (those of the replay checks): commits
+    /// skip the fsync (`PRAGMA synchronous = OFF`).
+    pub(crate) durable: bool,
 }
 
 impl Default for ConnectOptions {
@@ -48,6 +51,7 @@ impl Default for ConnectOptions {
             busy_timeout: Duration::from_secs(5),
             hook: None,
             pool_max_size: 4,
+            durable: true,
         }
     }
 }
@@ -58,6 +62,7 @@ impl fmt::Debug for ConnectOptions {
             .field("busy_timeout", &self.busy_timeout)
             .field("hook", &self.hook.as_ref().map(|_| "Fn(&mut Connection)"))
             .field("pool_max_size", &self.pool_max_size)
+            .field("durable", &self.durable)
             .finish()
     }
 }
@@ -77,6 +82,9 @@ impl ConnectOptions {
     pub(crate) fn prepare(&self, conn: &mut Connection) -> rusqlite::Result<()> {
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.busy_timeout(self.busy_timeout)?;
+        if !self.durable {
+            conn.pragma_update(None, "synchronous", "OFF")?;
+        }
         if let Some(hook) = &self.hook {
             hook(conn)?;
         }

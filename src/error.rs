@@ -3,6 +3,8 @@
 use std::io;
 use std::path::PathBuf;
 
+use crate::report::ReplayReport;
+
 /// The version type, as [`crate::Version`] (this module sits below the migrations).
 type Version = refinery::SchemaVersion;
 
@@ -220,47 +222,59 @@ pub enum Error {
         source: rusqlite::Error,
     },
 
-    /// A replay check of [`replay::check`](crate::replay::check) failed.
-    #[error(
-        "replay check failed at {migration} ({}): {check}\n{detail}",
-        file.as_deref().map_or_else(|| "embedded".into(), |f| f.display().to_string())
-    )]
-    Replay {
-        /// The migration at which it failed, as refinery names it.
-        migration: String,
-        /// Its file; `None` for a migration from a runner or built in code.
-        file: Option<PathBuf>,
-        /// The check that failed, e.g. `up then down must leave no trace`.
-        check: &'static str,
-        /// What differed: a schema diff, the `integrity_check` or `foreign_key_check`
-        /// output, or the error of a migration that did not apply.
-        detail: String,
+    /// Replay checks failed: the report, whose [`findings`](ReplayReport::findings) are
+    /// every check that failed, each naming its migration, file and check. The message is
+    /// the summary, then every finding in full.
+    #[error("{}{}", report.summary(), findings_text(report))]
+    Findings {
+        /// What the checks found.
+        report: Box<ReplayReport>,
     },
 
-    /// A check of [`replay::check_with_data`](crate::replay::check_with_data) failed: a
-    /// migration that passes on an empty database fails, or loses rows or values, on one
-    /// holding generated rows.
+    /// A file given as a database to upgrade is not a SQLite database.
+    #[error("{path:?} is not a SQLite database")]
+    NotADatabase {
+        /// The file.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    /// A database to upgrade has no refinery history table, so its version is unknown.
     #[error(
-        "replay with data failed at {migration} ({}): {check}{}\n{detail}{}",
-        file.as_deref().map_or_else(|| "embedded".into(), |f| f.display().to_string()),
-        table_and_column(table.as_deref(), column.as_deref()),
-        script.as_deref().map_or_else(String::new, reproduce_hint)
+        "{path:?} has no migration history (no refinery_schema_history table): its version \
+         is unknown"
     )]
-    ReplayData {
-        /// The migration at which it failed, as refinery names it.
-        migration: String,
-        /// Its file; `None` for a migration from a runner or built in code.
-        file: Option<Box<std::path::Path>>,
-        /// The check that failed, e.g. `must keep every generated row and value`.
-        check: &'static str,
-        /// The table involved, where known, as SQLite's message names it.
-        table: Option<Box<str>>,
-        /// The column involved (several: comma separated), where known.
-        column: Option<Box<str>>,
-        /// SQLite's message and the generated rows involved, or the rows and values lost.
-        detail: Box<str>,
-        /// A kept SQL script that reproduces the failure: `sqlite3 < script`.
-        script: Option<Box<std::path::Path>>,
+    NoHistory {
+        /// The database.
+        path: PathBuf,
+    },
+
+    /// A database to upgrade records migrations the folder does not have, or has them
+    /// otherwise.
+    #[error("the migration history of {path:?} does not match the migrations: {}", mismatches.join("; "))]
+    HistoryMismatch {
+        /// The database.
+        path: PathBuf,
+        /// One line per migration that differs: `V3__users: not in the migrations`,
+        /// `V4__posts: its checksum differs from the file's (the file was edited after it
+        /// was applied)`.
+        mismatches: Vec<String>,
+    },
+
+    /// A database to upgrade is at a version past the last migration of the set.
+    #[error(
+        "{path:?} is at V{version}, newer than the migrations (the last is V{latest}): there \
+         is nothing to upgrade"
+    )]
+    NewerDatabase {
+        /// The database.
+        path: PathBuf,
+        /// Its version.
+        version: Version,
+        /// The last version of the set.
+        latest: Version,
     },
 
     /// The migrations (or seeds) left rows that violate a foreign key: a template with them
@@ -390,6 +404,24 @@ impl Error {
         }
     }
 
+    /// The report of [`Error::Findings`]; `None` for any other error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREAT TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// let err = sqlite_testdb::replay::check(&m).unwrap_err();       // V1 has a typo
+    /// let report = err.report().ok_or("not a finding")?;
+    /// assert_eq!(report.findings()[0].check(), "must apply");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn report(&self) -> Option<&ReplayReport> {
+        match self {
+            Error::Findings { report } => Some(report),
+            _ => None,
+        }
+    }
+
     /// The message, then each cause in the [`source`](std::error::Error::source) chain whose
     /// text is not already shown, one per line as `caused by: …`. refinery repeats SQLite's
     /// message in its own: it is shown once.
@@ -427,29 +459,13 @@ impl Error {
     }
 }
 
-/// ` (table t, column c)`, ` (table t)`, ` (column c)` or nothing: where a failure is.
-pub(crate) fn table_and_column(table: Option<&str>, column: Option<&str>) -> String {
-    match (table, column) {
-        (Some(t), Some(c)) => format!(" (table {t}, column {c})"),
-        (Some(t), None) => format!(" (table {t})"),
-        (None, Some(c)) => format!(" (column {c})"),
-        (None, None) => String::new(),
-    }
-}
-
-/// The line that tells how to run a kept reproduction script: `reproduce with: sqlite3 <
-/// path`, the path quoted for a shell where it needs to be.
-pub(crate) fn reproduce_hint(script: &std::path::Path) -> String {
-    let path = script.display().to_string();
-    let plain = path.chars().all(|c| {
-        c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '+' | ':' | '\\')
-    });
-    let path = if plain {
-        path
-    } else {
-        format!("'{}'", path.replace('\'', r"'\''"))
-    };
-    format!("\nreproduce with: sqlite3 < {path}")
+/// Every finding of `report` in full, each after a blank line.
+fn findings_text(report: &ReplayReport) -> String {
+    report
+        .findings()
+        .iter()
+        .map(|f| format!("\n\n{f}"))
+        .collect()
 }
 
 /// SQLite's own message of an error, without rusqlite's wrapping.

@@ -191,11 +191,13 @@
 
 #![deny(rustdoc::broken_intra_doc_links)]
 
-// Layers, lowest first; each imports only from those above it in this list.
+// The layers, lowest first: report, error, sql, migrations, schema, connection, template,
+// testdb, rows, replay. Each imports only from those before it (tests/layout.rs checks).
 mod connection;
 mod error;
 mod migrations;
 pub mod replay;
+mod report;
 mod rows;
 mod schema;
 mod sql;

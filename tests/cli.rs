@@ -155,25 +155,30 @@ fn check_reads_the_diesel_layout_the_same_way() -> TestResult {
 fn check_fails_when_a_down_script_forgets_an_index_showing_the_diff() -> TestResult {
     let run = run([OsStr::new("check"), arg(&bad_set("down_forgets_index"))])?;
     assert_eq!(run.code, Some(1), "{run:?}");
-    assert_eq!(run.stdout, "");
+    // The report on stdout: the failing version's line, the finding in full, the summary.
+    let lines: Vec<&str> = run.stdout.lines().collect();
     assert!(
-        run.stderr
-            .starts_with("error: replay check failed at V2__profiles ("),
+        lines[1].starts_with("V2__profiles ")
+            && lines[1].ends_with("FAILED: up then down must leave no trace"),
         "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("V2__profiles.sql"), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("up then down must leave no trace"),
-        "{}",
-        run.stderr
+        run.stdout
     );
     assert!(
-        run.stderr
+        run.stdout
+            .contains("\nreplay check failed at V2__profiles ("),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("V2__profiles.sql"), "{}", run.stdout);
+    assert!(
+        run.stdout
             .contains("+create index users_email_idx on users(email);"),
         "{}",
-        run.stderr
+        run.stdout
     );
+    let summary = "1 of 2 migrations has findings: V2 up then down must leave no trace";
+    assert_eq!(lines.last().copied(), Some(summary), "{}", run.stdout);
+    assert_eq!(run.stderr, format!("error: {summary}\n"));
     Ok(())
 }
 
@@ -196,19 +201,29 @@ fn check_fails_naming_the_migration_at_fault(
 ) -> TestResult {
     let run = run([OsStr::new("check"), arg(&bad_set(set))])?;
     assert_eq!(run.code, Some(1), "{run:?}");
-    assert_eq!(run.stdout, "");
-    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
     assert!(
-        run.stderr.contains(&format!("{migration} (")),
+        run.stdout.contains(&format!("{migration} (")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&format!("{migration}.sql")),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains(detail), "{}", run.stdout);
+    let version = migration
+        .trim_start_matches('V')
+        .split("__")
+        .next()
+        .unwrap_or("");
+    assert!(
+        run.stderr.starts_with("error: ")
+            && run.stderr.contains(" has findings: ")
+            && run.stderr.contains(&format!(": V{version} ")),
         "{}",
         run.stderr
     );
-    assert!(
-        run.stderr.contains(&format!("{migration}.sql")),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains(detail), "{}", run.stderr);
     Ok(())
 }
 
@@ -326,19 +341,30 @@ fn check_json_names_the_failing_migration_file_check_and_detail() -> TestResult 
     let json = run.json()?;
     assert_eq!(json["ok"], false);
     assert_eq!(json["exit_code"], 1);
-    let error = &json["error"];
-    assert_eq!(error["kind"], "replay");
-    assert_eq!(error["migration"], "V2__profiles");
-    let file = error["file"].as_str().ok_or("no file")?;
+    assert_eq!(json["error"]["kind"], "findings");
+    let findings = json["findings"].as_array().ok_or("no findings")?;
+    assert_eq!(findings.len(), 1, "{json}");
+    let finding = &findings[0];
+    assert_eq!(finding["kind"], "replay");
+    assert_eq!(finding["migration"], "V2__profiles");
+    assert_eq!(finding["version"], 2);
+    let file = finding["file"].as_str().ok_or("no file")?;
     assert!(file.ends_with("V2__profiles.sql"), "{file}");
-    assert_eq!(error["check"], "up then down must leave no trace");
-    let detail = error["detail"].as_str().ok_or("no detail")?;
+    assert_eq!(finding["check"], "up then down must leave no trace");
+    let detail = finding["detail"].as_str().ok_or("no detail")?;
     assert!(
         detail.contains("+create index users_email_idx on users(email);"),
         "{detail}"
     );
-    // The text goes to stderr as well, for a person reading the CI log.
-    assert!(run.stderr.contains("V2__profiles"), "{}", run.stderr);
+    // Every migration, with what it failed.
+    let migrations = json["migrations"].as_array().ok_or("no migrations")?;
+    assert_eq!(
+        migrations[1]["findings"][0],
+        "up then down must leave no trace"
+    );
+    assert_eq!(migrations[0]["findings"].as_array().map(Vec::len), Some(0));
+    // The summary goes to stderr as well, for a person reading the CI log.
+    assert!(run.stderr.contains("V2 up then down"), "{}", run.stderr);
     Ok(())
 }
 
@@ -350,15 +376,21 @@ fn check_json_names_a_migration_that_does_not_apply() -> TestResult {
         OsStr::new("--json"),
     ])?;
     assert_eq!(run.code, Some(1), "{run:?}");
-    let error = &run.json()?["error"];
-    assert_eq!(error["kind"], "migration");
-    assert_eq!(error["migration"], "V4__invites");
-    assert_eq!(error["applied"], 3);
-    assert_eq!(error["check"], "migration must apply");
-    let file = error["file"].as_str().ok_or("no file")?;
+    let json = run.json()?;
+    let finding = &json["findings"][0];
+    assert_eq!(finding["kind"], "replay");
+    assert_eq!(finding["migration"], "V4__invites");
+    assert_eq!(finding["check"], "must apply");
+    let file = finding["file"].as_str().ok_or("no file")?;
     assert!(file.ends_with("V4__invites.sql"), "{file}");
-    let detail = error["detail"].as_str().ok_or("no detail")?;
-    assert!(detail.contains("syntax error"), "{detail}");
+    let detail = finding["detail"].as_str().ok_or("no detail")?;
+    assert!(
+        detail.contains("syntax error") && detail.contains("applied before it: up to V3"),
+        "{detail}"
+    );
+    // V5 comes after a migration that does not apply: not checked.
+    assert_eq!(json["migrations"][4]["checked"], false);
+    assert_eq!(json["migrations"][3]["checked"], true);
     Ok(())
 }
 
@@ -718,7 +750,7 @@ fn check_with_data_passes_on_the_examples_with_rows_in_every_table() -> TestResu
     assert_eq!(run.code, Some(0), "{run:?}");
     assert!(
         run.stdout.contains(
-            "at V7__authorization_requests: 350 generated rows in 7 tables; integrity ok; foreign keys ok"
+            "at V7__authorization_requests: 400 generated rows in 7 tables; integrity ok; foreign keys ok"
         ),
         "{}",
         run.stdout
@@ -736,13 +768,20 @@ fn check_with_data_fails_where_the_empty_check_passes_and_names_the_rows() -> Te
     assert_eq!(with_data.code, Some(1), "{with_data:?}");
     assert!(
         with_data
-            .stderr
+            .stdout
             .contains("UNIQUE constraint failed: users.team"),
         "{}",
-        with_data.stderr
+        with_data.stdout
     );
     assert!(
-        with_data.stderr.contains("reproduce with: sqlite3 < "),
+        with_data.stdout.contains("reproduce with: sqlite3 < "),
+        "{}",
+        with_data.stdout
+    );
+    assert!(
+        with_data
+            .stderr
+            .starts_with("error: 1 of 2 migrations has findings: V2 must apply"),
         "{}",
         with_data.stderr
     );
@@ -755,18 +794,20 @@ fn check_with_data_fails_where_the_empty_check_passes_and_names_the_rows() -> Te
     ])?;
     assert_eq!(json.code, Some(1), "{json:?}");
     let value = json.json()?;
-    assert_eq!(value["error"]["kind"], "replay_data", "{value}");
-    assert_eq!(value["error"]["table"], "users", "{value}");
-    assert_eq!(value["error"]["column"], "team", "{value}");
-    let script = value["error"]["script"].as_str().ok_or("no script")?;
+    let finding = &value["findings"][0];
+    assert_eq!(finding["kind"], "replay_data", "{value}");
+    assert_eq!(finding["table"], "users", "{value}");
+    assert_eq!(finding["column"], "team", "{value}");
+    let script = finding["script"].as_str().ok_or("no script")?;
     assert!(Path::new(script).is_file(), "{script}");
     if let Some(folder) = Path::new(script).parent() {
         fs::remove_dir_all(folder)?;
     }
     if let Some(folder) = with_data
-        .stderr
+        .stdout
         .split("reproduce with: sqlite3 < ")
         .nth(1)
+        .and_then(|p| p.lines().next())
         .map(|p| Path::new(p.trim()))
         .and_then(Path::parent)
     {

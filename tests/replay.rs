@@ -3,29 +3,37 @@
 mod common;
 
 use common::{example_migrations, test_migrations};
-use sqlite_testdb::replay::{self, Down};
+use sqlite_testdb::replay::{self, Down, Finding};
 use sqlite_testdb::{Error, Migrations};
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
 
-fn replay_error(set: &str) -> Result<Error, Box<dyn std::error::Error>> {
-    let m = Migrations::from_dir(test_migrations(set))?;
-    replay::check(&m)
-        .err()
-        .ok_or_else(|| format!("{set} passed replay::check").into())
+/// Every finding of `replay::check` on the set `set`; an error when it passes.
+fn findings_of(m: &Migrations) -> Result<Vec<Finding>, Box<dyn std::error::Error>> {
+    match replay::check(m) {
+        Err(Error::Findings { report }) => Ok(report.findings().into_iter().cloned().collect()),
+        Err(other) => Err(other.into()),
+        Ok(_) => Err("the set passed replay::check".into()),
+    }
 }
 
-/// The migration, check and detail of the `Error::Replay` that `set` fails with.
-fn replay_failure(set: &str) -> Result<(String, &'static str, String), Box<dyn std::error::Error>> {
-    match replay_error(set)? {
-        Error::Replay {
-            migration,
-            check,
-            detail,
-            ..
-        } => Ok((migration, check, detail)),
-        other => Err(format!("expected a replay error, got {other:?}").into()),
+/// The one finding of `replay::check` on the test set `set`.
+fn only_finding(set: &str) -> Result<Finding, Box<dyn std::error::Error>> {
+    let found = findings_of(&Migrations::from_dir(test_migrations(set))?)?;
+    match <[Finding; 1]>::try_from(found) {
+        Ok([finding]) => Ok(finding),
+        Err(found) => Err(format!("{set}: expected one finding, got {found:#?}").into()),
     }
+}
+
+/// The migration, check and detail of the one finding of `set`.
+fn replay_failure(set: &str) -> Result<(String, &'static str, String), Box<dyn std::error::Error>> {
+    let finding = only_finding(set)?;
+    Ok((
+        finding.migration().to_owned(),
+        finding.check(),
+        finding.detail().to_owned(),
+    ))
 }
 
 #[test]
@@ -67,27 +75,21 @@ fn report_lists_missing_and_irreversible_down_scripts() -> TestResult {
 
 #[test]
 fn down_script_that_forgets_an_index_fails_naming_it() -> TestResult {
-    let err = replay_error("down_forgets_index")?;
-    let Error::Replay {
-        migration,
-        file,
-        check,
-        detail,
-    } = &err
-    else {
-        panic!("expected a replay error, got {err:?}");
-    };
-    assert_eq!(migration, "V2__profiles");
-    assert!(
-        file.as_deref()
-            .is_some_and(|f| f.ends_with("V2__profiles.sql"))
+    let finding = only_finding("down_forgets_index")?;
+    let (migration, file, check, detail) = (
+        finding.migration(),
+        finding.file(),
+        finding.check(),
+        finding.detail(),
     );
-    assert_eq!(*check, "up then down must leave no trace");
+    assert_eq!(migration, "V2__profiles");
+    assert!(file.is_some_and(|f| f.ends_with("V2__profiles.sql")));
+    assert_eq!(check, "up then down must leave no trace");
     assert!(
         detail.contains("+create index users_email_idx on users(email);"),
         "{detail}"
     );
-    let text = err.to_string();
+    let text = finding.to_string();
     assert!(
         text.starts_with("replay check failed at V2__profiles ("),
         "{text}"
@@ -125,12 +127,30 @@ fn migration_that_leaves_an_orphan_fails_the_foreign_key_check_naming_the_table(
 
 #[test]
 fn migration_with_a_syntax_error_fails_naming_version_and_file() -> TestResult {
-    let err = replay_error("broken_v4")?;
+    let m = Migrations::from_dir(test_migrations("broken_v4"))?;
+    let err = replay::check(&m).err().ok_or("a broken V4 passed")?;
+    let report = err.report().ok_or("not a finding")?;
+    let finding = report.findings()[0];
+    assert_eq!(
+        (finding.migration(), finding.check()),
+        ("V4__invites", "must apply")
+    );
     assert!(
-        matches!(&err, Error::Migration { migration, applied: Some(3), .. } if migration == "V4__invites"),
-        "{err:?}"
+        finding.detail().contains("applied before it: up to V3"),
+        "{}",
+        finding.detail()
     );
     assert!(err.to_string().contains("V4__invites.sql"), "{err}");
+    // Nothing after a migration that does not apply can be checked.
+    let checked: Vec<(i32, bool)> = report
+        .steps()
+        .iter()
+        .map(|s| (s.version(), s.checked()))
+        .collect();
+    assert_eq!(
+        checked,
+        [(1, true), (2, true), (3, true), (4, true), (5, false)]
+    );
     Ok(())
 }
 
@@ -149,8 +169,13 @@ fn step_by_step_differs_from_all_at_once_when_a_migration_leaves_connection_stat
     ])?;
     let err = replay::check(&m).err().ok_or("passed")?;
     let text = err.to_string();
-    assert!(
-        matches!(&err, Error::Replay { check, .. } if *check == "step by step must give the schema of all at once"),
+    let checks: Vec<&str> = err
+        .report()
+        .map(|r| r.findings().iter().map(|f| f.check()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        checks,
+        ["step by step must give the schema of all at once"],
         "{text}"
     );
     assert!(text.contains("--- all at once\n+++ step by step"), "{text}");
@@ -216,16 +241,12 @@ fn replay_builder_honours_every_setting() -> TestResult {
         .run()
         .err()
         .ok_or("V2 changes every name")?;
-    assert!(
-        matches!(&err, Error::ReplayData { migration, .. } if migration == "V2__upper"),
-        "{err:?}"
-    );
-    if let Error::ReplayData {
-        script: Some(script),
-        ..
-    } = &err
-        && let Some(folder) = script.parent()
-    {
+    let finding = err
+        .report()
+        .map(|r| r.findings()[0].clone())
+        .ok_or("not a finding")?;
+    assert_eq!(finding.migration(), "V2__upper");
+    if let Some(folder) = finding.script().and_then(std::path::Path::parent) {
         std::fs::remove_dir_all(folder)?;
     }
     Ok(())

@@ -22,11 +22,39 @@ pub(crate) fn rollback_to(
     path: &Path,
     open: impl Fn() -> Result<Connection>,
 ) -> Result<()> {
+    let scripts = plan(migrations, version, path, &mut open()?)?;
+    for (version, migration, down) in scripts {
+        run_down_script(&mut open()?, version, &migration, down)?;
+    }
+    Ok(())
+}
+
+/// [`rollback_to`] on one connection, `conn`, as an application would run them.
+pub(crate) fn rollback_on(
+    conn: &mut Connection,
+    migrations: &Migrations,
+    version: Version,
+    path: &Path,
+) -> Result<()> {
+    for (version, migration, down) in plan(migrations, version, path, conn)? {
+        run_down_script(conn, version, &migration, down)?;
+    }
+    Ok(())
+}
+
+/// The down scripts that take the database of `conn` (at `path`) down to `version`, newest
+/// first; an error before any runs when one is missing or the database is below `version`.
+fn plan<'m>(
+    migrations: &'m Migrations,
+    version: Version,
+    path: &Path,
+    conn: &mut Connection,
+) -> Result<Vec<(Version, String, &'m DownScript)>> {
     let below_first = migrations.versions().next().is_some_and(|f| version < f);
     if !below_first {
         migrations.check_version(version)?;
     }
-    let applied = history::applied(&mut open()?, path)?;
+    let applied = history::applied(conn, path)?;
     let current = applied.last().map(Migration::version);
     if current.is_none_or(|c| c < version) && !(current.is_none() && below_first) {
         return Err(Error::RollbackForwards {
@@ -35,16 +63,12 @@ pub(crate) fn rollback_to(
             requested: version,
         });
     }
-    let scripts = applied
+    applied
         .iter()
         .rev()
         .filter(|m| m.version() > version)
         .map(|applied| down_script_of(migrations, applied))
-        .collect::<Result<Vec<_>>>()?;
-    for (version, migration, down) in scripts {
-        run_down_script(&mut open()?, version, &migration, down)?;
-    }
-    Ok(())
+        .collect()
 }
 
 /// The down script that undoes `applied`, with its version and name; an error naming the

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-use super::report::{Progress, ReplayReport};
 use super::run;
 use super::settings::Settings;
 use crate::connection::ConnectOptions;
-use crate::{DataOptions, Migrations, Result, Version};
+use crate::report::{Progress, ReplayReport};
+use crate::{DataOptions, Error, Migrations, Result, Version};
 
 /// A replay of a migration set, configured: connection settings for migrations that need a
 /// custom function or an extension, generated rows, migrations that change data on
@@ -70,6 +70,9 @@ impl<'a> Replay<'a> {
                 connect: ConnectOptions::default(),
                 data: None,
                 expected: Vec::new(),
+                fail_fast: false,
+                upgrade: None,
+                foreign_keys: true,
             },
             progress: None,
         }
@@ -180,12 +183,105 @@ impl<'a> Replay<'a> {
         self
     }
 
+    /// Runs the migrations and their down scripts with foreign keys off, as an application
+    /// that rebuilds referenced tables does (SQLite's procedure for table changes says to).
+    /// By default they are on, as SQLite bundled by rusqlite has them.
+    ///
+    /// Off is `PRAGMA foreign_keys = OFF` before each migration, outside its transaction
+    /// (inside, the pragma does nothing), and on again after it: what an application that
+    /// rebuilds referenced tables does, as SQLite's procedure for table changes says. Rows
+    /// left referencing nothing are still found by the `PRAGMA foreign_key_check` after
+    /// each migration.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);
+    /// #         CREATE TABLE posts(id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id));")?,
+    /// #     refinery::Migration::unapplied("V2__rebuild", "CREATE TABLE users_new(id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '');
+    /// #         INSERT INTO users_new SELECT id, coalesce(name, '') FROM users; DROP TABLE users;
+    /// #         ALTER TABLE users_new RENAME TO users;")?,
+    /// # ])?;
+    /// use sqlite_testdb::{DataOptions, replay::Replay};
+    ///
+    /// // V2 rebuilds `users`, which `posts` references: with foreign keys on, dropping the
+    /// // old table fails over rows; with them off, as the application migrates, it passes.
+    /// let mut replay = Replay::new(&m);
+    /// replay.with_data(DataOptions::default()).expect_changes(2);
+    /// let err = replay.run().unwrap_err();
+    /// assert!(err.to_string().contains("FOREIGN KEY constraint failed"));
+    /// # for script in err.report().iter().flat_map(|r| r.findings()).filter_map(|f| f.script()) { std::fs::remove_dir_all(script.parent().ok_or("no folder")?)?; }
+    /// replay.foreign_keys_off().run()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn foreign_keys_off(&mut self) -> &mut Self {
+        self.settings.foreign_keys = false;
+        self
+    }
+
+    /// Stops at the first finding: the migrations after it are reported as not checked.
+    /// By default every version is checked, whatever fails before it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?,
+    /// #     refinery::Migration::unapplied("V2__bad", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?,
+    /// #     refinery::Migration::unapplied("V3__posts", "CREATE TABLE posts(id INTEGER PRIMARY KEY);")?,
+    /// # ])?;
+    /// use sqlite_testdb::{Error, replay::Replay};
+    ///
+    /// let Err(Error::Findings { report }) = Replay::new(&m).fail_fast().run() else {
+    ///     panic!("V2 creates users again")
+    /// };
+    /// assert_eq!(report.findings().len(), 1);
+    /// assert!(!report.steps()[2].checked());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fail_fast(&mut self) -> &mut Self {
+        self.settings.fail_fast = true;
+        self
+    }
+
+    /// Checks the upgrade of a real database instead, as [`check_from`](super::check_from):
+    /// a copy of the file at `path` (the file itself is only read), brought from the version
+    /// its refinery history names to the latest, one migration at a time, with the checks
+    /// over rows after each one. [`with_data`](Self::with_data) plays no part: the rows are
+    /// the database's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__upper", "UPDATE users SET name = upper(name);")?,
+    /// # ])?;
+    /// use sqlite_testdb::{TestDb, replay::Replay};
+    ///
+    /// let old = TestDb::builder(&m).version(1).seed_sql("INSERT INTO users(name) VALUES ('ada')").build()?;
+    /// let report = Replay::new(&m).upgrade(old.path()).expect_changes(2).run()?;
+    /// assert_eq!(report.steps()[0].migration(), "V2__upper");
+    /// assert_eq!(report.steps()[0].data_changes()[0].column(), Some("name"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn upgrade(&mut self, path: impl AsRef<std::path::Path>) -> &mut Self {
+        self.settings.upgrade = Some(path.as_ref().to_path_buf());
+        self
+    }
+
     /// Runs the checks: those of [`check`](super::check), and with
-    /// [`with_data`](Self::with_data) those of [`check_with_data`](super::check_with_data).
+    /// [`with_data`](Self::with_data) those of [`check_with_data`](super::check_with_data), or
+    /// with [`upgrade`](Self::upgrade) those of [`check_from`](super::check_from). Every
+    /// version is checked on its own, so one run finds every failure (unless
+    /// [`fail_fast`](Self::fail_fast)).
     ///
     /// # Errors
     ///
-    /// As [`check`](super::check) and [`check_with_data`](super::check_with_data).
+    /// [`Error::Findings`](crate::Error::Findings) when a check failed, carrying the whole
+    /// report and every finding; otherwise the errors of [`check`](super::check) and
+    /// [`check_from`](super::check_from) for input that cannot be checked.
     ///
     /// # Examples
     ///
@@ -198,9 +294,16 @@ impl<'a> Replay<'a> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn run(&mut self) -> Result<ReplayReport> {
-        match &mut self.progress {
-            Some(progress) => run::run(&self.settings, progress.as_mut()),
-            None => run::run(&self.settings, &mut |_| {}),
+        let report = match &mut self.progress {
+            Some(progress) => run::run(&self.settings, progress.as_mut())?,
+            None => run::run(&self.settings, &mut |_| {})?,
+        };
+        if report.passed() {
+            Ok(report)
+        } else {
+            Err(Error::Findings {
+                report: Box::new(report),
+            })
         }
     }
 }

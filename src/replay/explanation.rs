@@ -2,11 +2,14 @@
 //! `UNIQUE` key, that hold `NULL` in a `NOT NULL` column, or that reference no row, shown
 //! with their values for the failure message.
 
+use std::collections::BTreeSet;
+
 use rusqlite::Connection;
 
 use super::settings::Settings;
 use crate::error::sqlite_message;
 use crate::rows::table::{ordinary_columns, user_tables};
+use crate::schema::integrity::existing;
 use crate::sql::literal::{quote_identifier, shown};
 use crate::{Error, Result, TestDb};
 
@@ -55,7 +58,7 @@ fn explain_foreign_key(settings: &Settings, work: &TestDb, sql: &str) -> Result<
     conn.pragma_update(None, "foreign_keys", false)
         .map_err(sqlite)?;
     let ran = conn.execute_batch(sql).err();
-    let orphans = Orphans::find(&conn).map_err(sqlite)?;
+    let orphans = Orphans::find(&conn, None).map_err(sqlite)?;
     let mut text = if orphans.count == 0 {
         "with foreign keys off (outside refinery's transaction) it leaves no row that \
          references a missing one"
@@ -288,11 +291,25 @@ pub(crate) struct Orphans {
 }
 
 impl Orphans {
-    pub(crate) fn find(conn: &Connection) -> rusqlite::Result<Orphans> {
-        let found: Vec<(String, Option<i64>, String, i64)> = conn
-            .prepare("PRAGMA foreign_key_check")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+    /// The rows of the tables in `only` (every table: `None`) that reference no row.
+    pub(crate) fn find(
+        conn: &Connection,
+        only: Option<&BTreeSet<String>>,
+    ) -> rusqlite::Result<Orphans> {
+        let tables: Vec<Option<String>> = match only {
+            None => vec![None],
+            Some(only) => existing(conn, only)?.into_iter().map(Some).collect(),
+        };
+        let mut found: Vec<(String, Option<i64>, String, i64)> = Vec::new();
+        let mut check = conn.prepare_cached("SELECT * FROM pragma_foreign_key_check(?1)")?;
+        for table in &tables {
+            let rows = check
+                .query_map([table], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            found.extend(rows);
+        }
         let mut orphans = Orphans {
             count: found.len(),
             lines: Vec::new(),

@@ -19,22 +19,27 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod affected;
 mod builder;
-mod data_step;
+mod data_steps;
 mod explanation;
-mod report;
 mod reproduction_script;
 mod run;
+mod schema_steps;
 mod settings;
 mod table_contents;
+mod upgrade;
 
-pub use crate::rows::{GeneratedRows, TableRows};
+pub use crate::report::{
+    DataChange, Down, Finding, FindingKind, GeneratedRows, Progress, ReplayReport, StepReport,
+    TableRows,
+};
 pub use builder::Replay;
-pub use report::{DataChange, Down, Progress, ReplayReport, StepReport};
 
 use crate::{DataOptions, Migrations, Result};
 
-/// Checks a migration set in fresh databases, version by version:
+/// Checks a migration set in fresh databases, version by version, every version on its
+/// own, so that one run finds every failure:
 ///
 /// - every prefix applies, each step on a new connection, and `PRAGMA integrity_check` and
 ///   `PRAGMA foreign_key_check` are clean after each step;
@@ -45,8 +50,11 @@ use crate::{DataOptions, Migrations, Result};
 ///
 /// # Errors
 ///
-/// The first failure: [`Error::Replay`](crate::Error::Replay) naming the migration, its file, the check and the
-/// schema difference, or [`Error::Migration`](crate::Error::Migration) when a migration does not apply.
+/// [`Error::Findings`](crate::Error::Findings) when any check failed: its report lists
+/// every [`Finding`], each naming the migration, its file, the check and what differed (a
+/// schema diff, a pragma's output, the error of a migration that does not apply). After a
+/// migration that does not apply, nothing can be checked: the versions after it are
+/// reported as not checked.
 ///
 /// # Examples
 ///
@@ -65,7 +73,7 @@ pub fn check(migrations: &Migrations) -> Result<ReplayReport> {
     Replay::new(migrations).run()
 }
 
-/// [`check`], and for every version n, in a fresh database at n-1 holding generated rows in
+/// [`check`], and for every version n, in a database at n-1 holding generated rows in
 /// every table (see [`DataOptions`]):
 ///
 /// - migration n applies over the rows, and `PRAGMA integrity_check` and
@@ -77,8 +85,14 @@ pub fn check(migrations: &Migrations) -> Result<ReplayReport> {
 ///   n, compared the same way with the rows before up(n).
 ///
 /// A migration marked with [`DataOptions::expect_changes`] may lose or change rows: the
-/// changes are listed in its [`StepReport::data_changes`] instead. After the last step,
-/// a database at the latest version is filled too, so every table gets rows.
+/// changes are listed in its [`StepReport::data_changes`] instead.
+///
+/// The database holding rows steps forward with the migrations, as a real one does: rows
+/// are generated into each table when it appears, and a new batch when a migration changes
+/// it (so rows written before and after a column was added both exist) or leaves it empty.
+/// No migration runs twice to prepare the next, so the checks take about as long as
+/// [`check`] whatever the number of migrations. After a migration that does not apply over
+/// the rows, the next ones start again from a new database at its version.
 ///
 /// Bundled SQLite has foreign keys on, and `PRAGMA foreign_keys=OFF` does nothing inside
 /// refinery's per-migration transaction: a table rebuild over referenced rows fails (or
@@ -86,9 +100,9 @@ pub fn check(migrations: &Migrations) -> Result<ReplayReport> {
 ///
 /// # Errors
 ///
-/// The first failure: those of [`check`] (which run first, on empty databases), then
-/// [`Error::ReplayData`](crate::Error::ReplayData) naming the migration, its file, the check, the table and column,
-/// the generated rows involved, and a kept SQL script that reproduces it
+/// [`Error::Findings`](crate::Error::Findings) when any check failed: those of [`check`],
+/// and those over rows, each naming the migration, its file, the check, the table and
+/// column, the generated rows involved, and a kept SQL script that reproduces it
 /// (`reproduce with: sqlite3 < <temp>/…/V3__name.sql`).
 ///
 /// # Examples
@@ -103,12 +117,57 @@ pub fn check(migrations: &Migrations) -> Result<ReplayReport> {
 /// replay::check(&m)?;                                   // fine on an empty database
 /// let err = replay::check_with_data(&m, DataOptions::default().rows_per_table(50).seed(7))
 ///     .unwrap_err();                                    // teams repeat in real data
-/// assert!(matches!(&err, Error::ReplayData { migration, .. } if migration == "V2__team_index"));
+/// let Error::Findings { report } = &err else { panic!("{err}") };
+/// let finding = report.findings()[0];
+/// assert_eq!((finding.migration(), finding.table()), ("V2__team_index", Some("users")));
 /// assert!(err.to_string().contains("UNIQUE constraint failed: users.team"));
 /// assert!(err.to_string().contains("reproduce with: sqlite3 < "));
-/// # if let Error::ReplayData { script: Some(script), .. } = &err { std::fs::remove_dir_all(script.parent().unwrap())?; }
+/// # std::fs::remove_dir_all(finding.script().and_then(|s| s.parent()).ok_or("no script")?)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn check_with_data(migrations: &Migrations, options: DataOptions) -> Result<ReplayReport> {
     Replay::new(migrations).with_data(options).run()
+}
+
+/// Checks the upgrade of a real database to the latest version of `migrations`: a copy of
+/// the file at `path` (the file itself is only read, never written), whose refinery history
+/// says its version, gets every pending migration applied one at a time, and after each one
+/// the checks of [`check_with_data`] run over its rows: the migration applies, `PRAGMA
+/// integrity_check` and `PRAGMA foreign_key_check` are clean, no row or value is lost
+/// (unless the migration is marked with [`Replay::expect_changes`]), and a down script gives
+/// the rows back. "Will this upgrade my users' databases", tested on a copy of one.
+///
+/// # Errors
+///
+/// - [`Error::NotADatabase`](crate::Error::NotADatabase) for a file that is not a SQLite
+///   database, [`Error::NoHistory`](crate::Error::NoHistory) for one without refinery's
+///   history table;
+/// - [`Error::HistoryMismatch`](crate::Error::HistoryMismatch) when its history names
+///   migrations the set does not have, or has them with another name or checksum, or lacks
+///   one below its version (each named);
+/// - [`Error::NewerDatabase`](crate::Error::NewerDatabase) for a database past the last
+///   migration;
+/// - [`Error::Findings`](crate::Error::Findings) when a check failed.
+///
+/// # Examples
+///
+/// ```
+/// # let m = sqlite_testdb::Migrations::from_migrations([
+/// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);")?,
+/// #     refinery::Migration::unapplied("V2__nickname", "ALTER TABLE users ADD COLUMN nickname TEXT;")?,
+/// # ])?;
+/// use sqlite_testdb::{TestDb, replay};
+///
+/// // A database at V1 holding rows, as a user's would be.
+/// let old = TestDb::builder(&m).version(1).seed_sql("INSERT INTO users(name) VALUES ('ada')").build()?;
+/// let report = replay::check_from(&m, old.path())?;
+/// assert_eq!(report.steps().len(), 1);                 // V2, the one pending migration
+/// assert_eq!(old.version()?, Some(1));                 // the file itself is untouched
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn check_from(
+    migrations: &Migrations,
+    path: impl AsRef<std::path::Path>,
+) -> Result<ReplayReport> {
+    Replay::new(migrations).upgrade(path).run()
 }

@@ -1,6 +1,6 @@
-//! The SQL script kept when [`replay::check_with_data`](crate::replay::check_with_data)
-//! fails: the schema before the migration, the generated rows, then what ran, so that
-//! `sqlite3 < script` shows the failure again.
+//! The SQL script kept when a check over generated rows fails: the database as it was
+//! before the migration (its tables, every row, then its indexes, views and triggers), then
+//! what ran, so that `sqlite3 < script` shows the failure again.
 
 use std::path::PathBuf;
 
@@ -8,69 +8,11 @@ use refinery::Migration;
 use rusqlite::Connection;
 
 use crate::migrations::history::HISTORY_TABLE;
-use crate::{DataOptions, Error, Result, Version};
+use crate::rows::table::{ordinary_columns, user_tables};
+use crate::sql::literal::{literal_ref, quote_identifier};
+use crate::{DataOptions, Error, Result, TestDb, Version};
 
-/// What a reproduction script starts with: the schema before the migration and the rows.
-pub(crate) struct Prelude {
-    pub(crate) schema: Vec<String>,
-    pub(crate) inserts: String,
-    pub(crate) inserted: usize,
-}
-
-impl Prelude {
-    /// Writes a script that reproduces a failure of `migration`, which ran on a database at
-    /// `previous`, into a new temp folder that is kept: the schema before the migration, the
-    /// generated rows, then `sections`. No path goes into it.
-    pub(crate) fn write_script(
-        &self,
-        migration: &Migration,
-        previous: Option<Version>,
-        options: &DataOptions,
-        sections: &[Section],
-    ) -> Result<PathBuf> {
-        let mut text = String::new();
-        let at = previous.map_or_else(|| "no migration applied".to_owned(), |v| format!("V{v}"));
-        text.push_str(&format!(
-            "-- sqlite-testdb: reproduces a failure of replay::check_with_data at {migration}\n\
-             -- (seed {}, {} rows per table). Run it with: sqlite3 < this file\n\
-             PRAGMA foreign_keys = ON;\n\n-- The schema at {at}, from sqlite_master\n",
-            options.seed_value(),
-            options.rows(),
-        ));
-        for statement in &self.schema {
-            text.push_str(statement);
-            text.push_str(";\n");
-        }
-        text.push_str(&format!(
-            "\n-- The generated rows ({} inserted)\nBEGIN;\n{}COMMIT;\n",
-            self.inserted, self.inserts
-        ));
-        for section in sections {
-            text.push_str(&format!("\n-- {}\n", section.comment));
-            if section.transaction {
-                text.push_str("BEGIN;\n");
-            }
-            text.push_str(section.sql.trim_end());
-            text.push('\n');
-            if section.transaction {
-                text.push_str("COMMIT;\n");
-            }
-        }
-
-        let parent = std::env::temp_dir();
-        let dir = tempfile::Builder::new()
-            .prefix("sqlite-testdb-replay-")
-            .tempdir_in(&parent)
-            .map_err(|e| Error::io("create a folder for a reproduction script in", &parent, e))?
-            .keep();
-        let path = dir.join(format!("{migration}.sql"));
-        std::fs::write(&path, text)
-            .map_err(|e| Error::io("write reproduction script", &path, e))?;
-        Ok(path)
-    }
-}
-
-/// A part of a reproduction script after the generated rows.
+/// A part of a reproduction script after the rows.
 pub(crate) struct Section {
     pub(crate) comment: String,
     pub(crate) sql: String,
@@ -87,15 +29,120 @@ impl Section {
     }
 }
 
-/// The `CREATE` statements of a database, tables first, for a reproduction script:
-/// not SQLite's own objects, not refinery's history, not virtual tables' shadow tables.
-pub(crate) fn schema_statements(conn: &Connection) -> rusqlite::Result<Vec<String>> {
-    conn.prepare(
-        "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL \
-         AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ?1 \
-         AND tbl_name NOT IN (SELECT name FROM pragma_table_list WHERE type = 'shadow') \
-         ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid",
-    )?
-    .query_map([HISTORY_TABLE], |r| r.get(0))?
-    .collect()
+/// Writes a script that reproduces a failure of `migration`, which ran on `db` at
+/// `previous`, into a new temp folder that is kept: `db`'s schema and rows, then
+/// `sections`. No path goes into it.
+pub(crate) fn write_script(
+    db: &TestDb,
+    migration: &Migration,
+    previous: Option<Version>,
+    options: &DataOptions,
+    sections: &[Section],
+) -> Result<PathBuf> {
+    let conn = db.connect()?;
+    let dump = Dump::of(&conn).map_err(|e| Error::sqlite("read the rows of", db.path(), e))?;
+    let mut text = String::new();
+    let at = previous.map_or_else(|| "no migration applied".to_owned(), |v| format!("V{v}"));
+    text.push_str(&format!(
+        "-- sqlite-testdb: reproduces a failure of the checks over generated rows at {migration}\n\
+         -- (seed {}, {} rows per table). Run it with: sqlite3 < this file\n\n\
+         -- The database at {at}: its tables, their rows ({} in all), then its indexes,\n\
+         -- views and triggers, from sqlite_master\n\
+         PRAGMA foreign_keys = OFF;\nBEGIN;\n",
+        options.seed_value(),
+        options.rows(),
+        dump.rows,
+    ));
+    for statement in &dump.tables {
+        text.push_str(statement);
+        text.push_str(";\n");
+    }
+    text.push_str(&dump.inserts);
+    for statement in &dump.others {
+        text.push_str(statement);
+        text.push_str(";\n");
+    }
+    text.push_str("COMMIT;\nPRAGMA foreign_keys = ON;\n");
+    for section in sections {
+        text.push_str(&format!("\n-- {}\n", section.comment));
+        if section.transaction {
+            text.push_str("BEGIN;\n");
+        }
+        text.push_str(section.sql.trim_end());
+        text.push('\n');
+        if section.transaction {
+            text.push_str("COMMIT;\n");
+        }
+    }
+
+    let parent = std::env::temp_dir();
+    let dir = tempfile::Builder::new()
+        .prefix("sqlite-testdb-replay-")
+        .tempdir_in(&parent)
+        .map_err(|e| Error::io("create a folder for a reproduction script in", &parent, e))?
+        .keep();
+    let path = dir.join(format!("{migration}.sql"));
+    std::fs::write(&path, text).map_err(|e| Error::io("write reproduction script", &path, e))?;
+    Ok(path)
+}
+
+/// A database as SQL: its tables, its rows as `INSERT`s, its other objects.
+struct Dump {
+    tables: Vec<String>,
+    inserts: String,
+    rows: usize,
+    others: Vec<String>,
+}
+
+impl Dump {
+    /// Not SQLite's own objects, not refinery's history, not virtual tables' shadow tables.
+    fn of(conn: &Connection) -> rusqlite::Result<Dump> {
+        let mut tables = Vec::new();
+        let mut others = Vec::new();
+        let mut statement = conn.prepare(
+            "SELECT type = 'table', sql FROM sqlite_master WHERE sql IS NOT NULL \
+             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ?1 \
+             AND tbl_name NOT IN (SELECT name FROM pragma_table_list WHERE type = 'shadow') \
+             ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 \
+             ELSE 3 END, rowid",
+        )?;
+        let mut rows = statement.query([HISTORY_TABLE])?;
+        while let Some(row) = rows.next()? {
+            let sql: String = row.get(1)?;
+            if row.get::<_, bool>(0)? {
+                tables.push(sql);
+            } else {
+                others.push(sql);
+            }
+        }
+        let mut inserts = String::new();
+        let mut count = 0;
+        for table in user_tables(conn)? {
+            let columns = ordinary_columns(conn, &table)?;
+            if columns.is_empty() {
+                continue;
+            }
+            let names: Vec<String> = columns.iter().map(|c| quote_identifier(c)).collect();
+            let names = names.join(", ");
+            let head = format!("INSERT INTO {}({names}) VALUES (", quote_identifier(&table));
+            let mut select =
+                conn.prepare(&format!("SELECT {names} FROM {}", quote_identifier(&table)))?;
+            let mut rows = select.query([])?;
+            while let Some(row) = rows.next()? {
+                let values = (0..columns.len())
+                    .map(|i| row.get_ref(i).map(literal_ref))
+                    .collect::<rusqlite::Result<Vec<String>>>()?;
+                inserts.push_str(&head);
+                inserts.push_str(&values.join(", "));
+                inserts.push_str(");\n");
+                count += 1;
+            }
+        }
+        Ok(Dump {
+            tables,
+            inserts,
+            rows: count,
+            others,
+        })
+    }
 }

@@ -1,201 +1,92 @@
-//! The replay loop: every migration in turn on a schema-only database stepping forward,
-//! with its down script and, with data, its checks over generated rows; then the whole set
-//! at once and once more.
+//! The replay loop: every migration in turn, on the empty database stepping forward and,
+//! with data, on the database holding rows; each one's findings kept, so a failure at one
+//! version does not hide the others. Then the whole set at once, and once more.
 
-use refinery::Migration;
-
-use super::data_step::DataStep;
-use super::report::{Down, Progress, ReplayReport, StepReport};
+use super::data_steps::DataReplay;
+use super::schema_steps::SchemaReplay;
 use super::settings::Settings;
-use crate::migrations::{history, runner};
-use crate::schema::integrity::{foreign_key_problems, integrity_problems};
-use crate::{Error, Migrations, Result, TestDb, Version};
+use super::upgrade;
+use crate::Result;
+use crate::report::{Finding, Progress, ReplayReport, StepReport};
 
-/// The replay of `settings`: with [`Settings::data`], the checks with generated rows too.
+/// The replay of `settings`. Findings are in the report; an error is trouble that stopped
+/// it (a file that cannot be written, a database that cannot be opened, bad input).
 pub(crate) fn run(
     settings: &Settings,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<ReplayReport> {
+    if let Some(path) = &settings.upgrade {
+        return upgrade::run(settings, path, progress);
+    }
     let migrations = &settings.migrations;
-    // `db` holds the schema only, stepping forward; with data, each step copies it into
-    // `work` at n-1 and fills that.
-    let db = settings.scratch()?;
-    let work = match &settings.data {
-        Some(options) => Some((options, settings.scratch()?)),
+    let mut schema = SchemaReplay::new(settings)?;
+    let mut data = match &settings.data {
+        Some(options) => Some(DataReplay::generated(settings, options)?),
         None => None,
     };
-    let mut before = db.schema()?;
-    let mut previous: Option<Version> = None;
-    let mut steps = Vec::with_capacity(migrations.len());
-
+    let mut steps: Vec<StepReport> = Vec::with_capacity(migrations.len());
+    let mut stop: Option<Stop> = None;
     for migration in migrations.iter() {
-        let version = migration.version();
-        let at_previous = match work {
-            Some(_) => Some(db.snapshot()?),
-            None => None,
-        };
-        db.migrate_to(version)?;
-        check_clean(&db, migrations, migration)?;
-        let after = db.schema()?;
-
-        let down = match migrations.down_script(version) {
-            None => Down::Missing,
-            Some(script) if script.is_irreversible() => Down::Irreversible,
-            Some(_) => {
-                let below = previous.unwrap_or_else(|| version.saturating_sub(1));
-                db.rollback_to(below)?;
-                let undone = db.schema()?;
-                if undone != before {
-                    return Err(failure(
-                        migrations,
-                        migration,
-                        "up then down must leave no trace",
-                        before.diff_labeled(&undone, "before up", "after up and down"),
-                    ));
-                }
-                db.migrate_to(version).map_err(|e| {
-                    failure(
-                        migrations,
-                        migration,
-                        "up again after down must apply",
-                        e.with_causes(),
-                    )
-                })?;
-                let redone = db.schema()?;
-                if redone != after {
-                    return Err(failure(
-                        migrations,
-                        migration,
-                        "up again after down must give the same schema",
-                        after.diff_labeled(&redone, "first up", "up after down"),
-                    ));
-                }
-                Down::Reverses
+        if stop.is_some() {
+            steps.push(settings.unchecked(migration));
+            continue;
+        }
+        let mut findings = Vec::new();
+        let step = schema.step(migration, &mut findings)?;
+        let outcome = if step.applied {
+            match &mut data {
+                Some(data) => Some(data.step(migration, Some(&schema.db), &mut findings)?),
+                None => None,
             }
+        } else {
+            stop = Some(Stop::DoesNotApply);
+            None
         };
-        let data = match (&work, &at_previous) {
-            (Some((options, work)), Some(snapshot)) => {
-                let step = DataStep {
-                    settings,
-                    options,
-                    work,
-                    migration,
-                    previous,
-                };
-                Some(step.check(snapshot, down)?)
-            }
-            _ => None,
-        };
-        let step = StepReport {
+        if settings.fail_fast && !findings.is_empty() {
+            stop.get_or_insert(Stop::FailFast);
+        }
+        let report = StepReport {
             migration: migration.to_string(),
-            version,
-            file: migrations.file(version).map(ToOwned::to_owned),
-            down,
-            data,
+            version: migration.version(),
+            file: migrations.file(migration.version()).map(ToOwned::to_owned),
+            down: step.down,
+            data: outcome.map(|o| o.data),
+            findings,
+            checked: true,
         };
         progress(Progress {
             done: steps.len() + 1,
             total: migrations.len(),
-            step: &step,
+            step: &report,
         });
-        steps.push(step);
-        before = after;
-        previous = Some(version);
+        steps.push(report);
     }
 
-    let Some(last) = migrations.iter().last() else {
-        return Ok(ReplayReport {
-            steps,
-            latest: None,
-        });
-    };
-    let stepwise = before;
-    let at_once = settings.scratch()?;
-    let mut conn = at_once.connect()?;
-    runner::run(&mut conn, migrations, last.version(), at_once.path())?;
-    drop(conn);
-    let all = at_once.schema()?;
-    if all != stepwise {
-        return Err(failure(
-            migrations,
-            last,
-            "step by step must give the schema of all at once",
-            all.diff_labeled(&stepwise, "all at once", "step by step"),
-        ));
-    }
-
-    let history_before = history(&at_once)?;
-    let mut conn = at_once.connect()?;
-    runner::run(&mut conn, migrations, last.version(), at_once.path())?;
-    drop(conn);
-    let rerun = at_once.schema()?;
-    if rerun != all || history(&at_once)? != history_before {
-        return Err(failure(
-            migrations,
-            last,
-            "running the runner again must change nothing",
-            all.diff_labeled(&rerun, "first run", "second run"),
-        ));
-    }
-
-    let latest = match &work {
-        Some((options, work)) => {
-            let step = DataStep {
-                settings,
-                options,
-                work,
-                migration: last,
-                previous: Some(last.version()),
-            };
-            Some(step.fill_latest(&db.snapshot()?)?)
+    let mut whole_set = false;
+    let mut latest = None;
+    if let (None, Some(last)) = (&stop, migrations.iter().last()) {
+        let mut findings: Vec<Finding> = Vec::new();
+        whole_set = schema.check_whole_set(last, &mut findings)?;
+        if let Some(data) = &data {
+            latest = Some(data.check_latest(last, &mut findings)?);
         }
-        None => None,
-    };
-    Ok(ReplayReport { steps, latest })
+        if let Some(step) = steps.last_mut() {
+            step.findings.extend(findings);
+        }
+    }
+    Ok(ReplayReport {
+        steps,
+        latest,
+        whole_set,
+        upgraded: None,
+        stopped_early: matches!(stop, Some(Stop::FailFast)),
+    })
 }
 
-/// `PRAGMA integrity_check` and `PRAGMA foreign_key_check` after `migration`.
-fn check_clean(db: &TestDb, migrations: &Migrations, migration: &Migration) -> Result<()> {
-    let conn = db.connect()?;
-    let integrity = integrity_problems(&conn).map_err(|e| Error::sqlite("check", db.path(), e))?;
-    if !integrity.is_empty() {
-        return Err(failure(
-            migrations,
-            migration,
-            "PRAGMA integrity_check must be ok",
-            integrity.join("\n"),
-        ));
-    }
-    let foreign_keys = foreign_key_problems(&conn);
-    if !foreign_keys.is_empty() {
-        return Err(failure(
-            migrations,
-            migration,
-            "PRAGMA foreign_key_check must find nothing",
-            foreign_keys.join("\n"),
-        ));
-    }
-    Ok(())
-}
-
-/// refinery's history: every applied version with its checksum.
-fn history(db: &TestDb) -> Result<Vec<(Version, u64)>> {
-    Ok(history::applied(&mut db.connect()?, db.path())?
-        .iter()
-        .map(|m| (m.version(), m.checksum()))
-        .collect())
-}
-
-fn failure(
-    migrations: &Migrations,
-    migration: &Migration,
-    check: &'static str,
-    detail: String,
-) -> Error {
-    Error::Replay {
-        migration: migration.to_string(),
-        file: migrations.file(migration.version()).map(ToOwned::to_owned),
-        check,
-        detail,
-    }
+/// Why the loop stopped checking.
+enum Stop {
+    /// A migration did not apply to the empty database: nothing after it can be checked.
+    DoesNotApply,
+    /// `fail_fast`, after a finding.
+    FailFast,
 }

@@ -1,7 +1,14 @@
 //! [`Settings`]: what a replay runs with, as its [`Replay`](super::Replay) builder set it.
 
+use std::path::{Path, PathBuf};
+
+use refinery::Migration;
+use rusqlite::Connection;
+
 use crate::connection::ConnectOptions;
-use crate::{DataOptions, Migrations, Result, TestDb, Version};
+use crate::migrations::{rollback, runner};
+use crate::report::{Down, StepReport};
+use crate::{DataOptions, Error, Migrations, Result, TestDb, Version};
 
 /// The settings of one replay.
 #[derive(Debug, Clone)]
@@ -13,6 +20,12 @@ pub(crate) struct Settings {
     pub(crate) data: Option<DataOptions>,
     /// Migrations marked as changing data on purpose, besides those of `data`.
     pub(crate) expected: Vec<Version>,
+    /// Stop at the first finding.
+    pub(crate) fail_fast: bool,
+    /// A real database whose copy is upgraded instead.
+    pub(crate) upgrade: Option<PathBuf>,
+    /// Whether foreign keys are enforced while migrations and down scripts run.
+    pub(crate) foreign_keys: bool,
 }
 
 impl Settings {
@@ -29,5 +42,71 @@ impl Settings {
                 .data
                 .as_ref()
                 .is_some_and(|d| d.expects_changes(version))
+    }
+
+    /// Applies the migrations after the current version up to `version` on `conn` (to the
+    /// database at `path`), with foreign keys as set.
+    pub(crate) fn migrate(
+        &self,
+        conn: &mut Connection,
+        version: Version,
+        path: &Path,
+    ) -> Result<()> {
+        self.with_foreign_keys(conn, path, |conn| {
+            runner::run(conn, &self.migrations, version, path)
+        })
+    }
+
+    /// Runs the down scripts that take the database of `conn` down to `version`, with
+    /// foreign keys as set.
+    pub(crate) fn roll_back(
+        &self,
+        conn: &mut Connection,
+        version: Version,
+        path: &Path,
+    ) -> Result<()> {
+        self.with_foreign_keys(conn, path, |conn| {
+            rollback::rollback_on(conn, &self.migrations, version, path)
+        })
+    }
+
+    /// Runs `run` with foreign keys off when so set (outside any transaction, where the
+    /// pragma works), and turns them on again.
+    fn with_foreign_keys(
+        &self,
+        conn: &mut Connection,
+        path: &Path,
+        run: impl FnOnce(&mut Connection) -> Result<()>,
+    ) -> Result<()> {
+        if self.foreign_keys {
+            return run(conn);
+        }
+        let switch = |conn: &Connection, on: bool| {
+            conn.pragma_update(None, "foreign_keys", on)
+                .map_err(|e| Error::sqlite("switch foreign keys on or off in", path, e))
+        };
+        switch(conn, false)?;
+        let result = run(conn);
+        switch(conn, true)?;
+        result
+    }
+
+    /// The report of `migration` when it was not checked: an earlier one did not apply, or
+    /// the replay stopped at its first finding.
+    pub(crate) fn unchecked(&self, migration: &Migration) -> StepReport {
+        let version = migration.version();
+        StepReport {
+            migration: migration.to_string(),
+            version,
+            file: self.migrations.file(version).map(ToOwned::to_owned),
+            down: match self.migrations.down_script(version) {
+                None => Down::Missing,
+                Some(script) if script.is_irreversible() => Down::Irreversible,
+                Some(_) => Down::NotChecked,
+            },
+            data: None,
+            findings: Vec::new(),
+            checked: false,
+        }
     }
 }

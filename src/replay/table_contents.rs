@@ -1,13 +1,13 @@
 //! The rows of every table, captured before and after a migration, and compared: the rows
 //! and values the migration lost, as [`DataChange`]s.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
 
 use super::explanation::SHOWN;
-use super::report::DataChange;
+use crate::report::DataChange;
 use crate::rows::table::{ordinary_columns, user_tables};
 use crate::sql::literal::{quote_identifier, shown};
 
@@ -50,13 +50,26 @@ pub(crate) struct TableData {
     rows: Vec<Vec<Datum>>,
 }
 
+impl TableData {
+    /// Whether the table has no row.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
 /// Every table's rows, by lower-case name.
 pub(crate) type Tables = BTreeMap<String, TableData>;
 
-/// The rows of every table of the database.
-pub(crate) fn capture(conn: &Connection) -> rusqlite::Result<Tables> {
+/// The rows of every table of the database, or of those in `only` (lower case).
+pub(crate) fn capture(
+    conn: &Connection,
+    only: Option<&BTreeSet<String>>,
+) -> rusqlite::Result<Tables> {
     let mut tables = Tables::new();
     for name in user_tables(conn)? {
+        if only.is_some_and(|only| !only.contains(&name.to_lowercase())) {
+            continue;
+        }
         let columns = ordinary_columns(conn, &name)?;
         let rows = if columns.is_empty() {
             Vec::new()
@@ -68,7 +81,7 @@ pub(crate) fn capture(conn: &Connection) -> rusqlite::Result<Tables> {
                 quote_identifier(&name)
             );
             let n = columns.len();
-            conn.prepare(&sql)?
+            conn.prepare_cached(&sql)?
                 .query_map([], |r| {
                     (0..n)
                         .map(|i| r.get_ref(i).map(Datum::of))

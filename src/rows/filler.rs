@@ -12,12 +12,12 @@ use super::check_constraint::{
 };
 use super::column_kind::Kind;
 use super::column_values::{awkward, typical};
-use super::generated_rows::TableRows;
 use super::plan::{Cell, Plan};
 use super::rng::{Rng, fnv1a};
 use super::table::{ForeignKey, Table};
 use super::timestamp::shift_time;
 use crate::error::sqlite_message;
+use crate::report::TableRows;
 use crate::sql::literal::{literal, quote_identifier, type_tag};
 use crate::sql::tokens::lex;
 
@@ -28,6 +28,8 @@ const ATTEMPTS: usize = 12;
 pub(crate) struct Filler<'a> {
     conn: &'a Connection,
     table: &'a Table,
+    /// The number of the first row.
+    start: usize,
     /// Rows to generate.
     rows: usize,
     /// The generator's seed.
@@ -37,15 +39,24 @@ pub(crate) struct Filler<'a> {
 }
 
 impl<'a> Filler<'a> {
-    /// A filler of `table` generating `rows` rows from `seed`.
-    pub(crate) fn new(conn: &'a Connection, table: &'a Table, rows: usize, seed: u64) -> Self {
+    /// A filler of `table` generating `rows` rows from `seed`, numbered from `start` (the
+    /// rows the table got from earlier fills), so that later rows do not repeat earlier ones.
+    pub(crate) fn new(
+        conn: &'a Connection,
+        table: &'a Table,
+        rows: usize,
+        seed: u64,
+        start: usize,
+    ) -> Self {
+        let round = (start as u64).rotate_left(32);
         Filler {
             conn,
             table,
+            start,
             rows,
             seed,
             plan: Plan::new(conn, table),
-            rng: Rng::new(seed ^ fnv1a(table.name.to_lowercase().as_bytes())),
+            rng: Rng::new(seed ^ fnv1a(table.name.to_lowercase().as_bytes()) ^ round),
         }
     }
 
@@ -57,7 +68,7 @@ impl<'a> Filler<'a> {
             skip_reason: None,
             inserts: Vec::new(),
         };
-        for i in 0..self.rows {
+        for i in self.start..self.start + self.rows {
             let mut row = self.row(i);
             let mut inserted = false;
             let mut last_error = String::new();
@@ -143,7 +154,7 @@ impl<'a> Filler<'a> {
         let choice = if parents.is_empty() {
             None
         } else if self.plan.fk_distinct[k] {
-            let n = i + attempt * self.rows;
+            let n = i + attempt * (self.start + self.rows);
             (n < parents.len()).then_some(n)
         } else if nullable && self.rng.percent(10) {
             None
@@ -297,7 +308,7 @@ impl<'a> Filler<'a> {
     /// another distinct one.
     pub(crate) fn plain(&self, c: usize, i: usize, salt: usize) -> Value {
         let column = &self.table.columns[c];
-        let n = i + salt * self.rows.max(1);
+        let n = i + salt * (self.start + self.rows).max(1);
         column.affinity.apply(typical(column, n, self.seed))
     }
 

@@ -14,12 +14,11 @@ mod column_kind;
 mod column_values;
 mod fill_order;
 mod filler;
-mod generated_rows;
+pub(crate) mod generator;
 mod options;
 mod plan;
 mod rng;
 pub(crate) mod table;
 mod timestamp;
 
-pub use generated_rows::{GeneratedRows, TableRows};
 pub use options::DataOptions;

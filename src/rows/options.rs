@@ -17,13 +17,11 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-use super::fill_order::fill_order;
-use super::filler::Filler;
-use super::generated_rows::GeneratedRows;
+use super::generator::Generator;
+use crate::report::GeneratedRows;
 #[cfg(doc)]
-use super::generated_rows::TableRows;
-use super::table::read_tables;
-use crate::{Error, Result, TestDb, Version};
+use crate::report::TableRows;
+use crate::{Result, TestDb, Version};
 
 /// Settings of the generated rows of [`replay::check_with_data`](crate::replay::check_with_data)
 /// and [`DataOptions::fill`]: how many rows per table, the seed, and the migrations that
@@ -114,7 +112,7 @@ impl DataOptions {
     /// // V2 upper-cases every name: without expect_changes(2) that is a failure.
     /// let err = replay::check_with_data(&m, DataOptions::default()).unwrap_err();
     /// assert!(err.to_string().contains("(table users, column name)"));
-    /// # if let sqlite_testdb::Error::ReplayData { script: Some(script), .. } = &err { std::fs::remove_dir_all(script.parent().unwrap())?; }
+    /// # for script in err.report().iter().flat_map(|r| r.findings()).filter_map(|f| f.script()) { std::fs::remove_dir_all(script.parent().ok_or("no folder")?)?; }
     /// let report = replay::check_with_data(&m, DataOptions::default().expect_changes(2))?;
     /// assert_eq!(report.steps()[1].data_changes()[0].column(), Some("name"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -161,21 +159,12 @@ impl DataOptions {
 
     /// [`fill`](Self::fill) through an open connection to the database at `path`.
     pub(crate) fn fill_connection(&self, conn: &Connection, path: &Path) -> Result<GeneratedRows> {
-        let sqlite = |e| Error::sqlite("fill with generated rows", path, e);
-        let tables = read_tables(conn).map_err(sqlite)?;
-        let order = fill_order(&tables);
-        conn.execute_batch("BEGIN").map_err(sqlite)?;
-        let mut generated = GeneratedRows::default();
-        for index in order {
-            let table = &tables[index];
-            generated
-                .tables
-                .push(Filler::new(conn, table, self.rows, self.seed).run());
-        }
-        if !conn.is_autocommit() {
-            conn.execute_batch("COMMIT").map_err(sqlite)?;
-        }
-        Ok(generated)
+        self.generator().fill(conn, path, None)
+    }
+
+    /// A generator of rows with these settings, for a database filled step by step.
+    pub(crate) fn generator(&self) -> Generator {
+        Generator::new(self.rows, self.seed)
     }
 
     /// Whether `version` changes data on purpose.

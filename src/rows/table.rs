@@ -58,13 +58,8 @@ pub(crate) fn ordinary_columns(conn: &Connection, table: &str) -> rusqlite::Resu
         .collect()
 }
 
-/// Every table to fill, as the pragmas report it.
-pub(crate) fn read_tables(conn: &Connection) -> rusqlite::Result<Vec<Table>> {
-    let names = user_tables(conn)?;
-    names.iter().map(|name| read_table(conn, name)).collect()
-}
-
-fn read_table(conn: &Connection, name: &str) -> rusqlite::Result<Table> {
+/// One table, as the pragmas report it.
+pub(crate) fn read_table(conn: &Connection, name: &str) -> rusqlite::Result<Table> {
     let (sql, without_rowid): (String, bool) = conn.query_row(
         "SELECT coalesce(m.sql, ''), l.wr FROM pragma_table_list AS l \
          LEFT JOIN sqlite_master AS m ON m.type = 'table' AND m.name = l.name \

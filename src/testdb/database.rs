@@ -53,13 +53,54 @@ pub struct TestDb {
 impl TestDb {
     /// A database with no migration applied, not from a template, in a folder of its own
     /// that is always removed: where replay checks start.
+    ///
+    /// Its connections skip fsyncs, and it is in WAL mode.
     pub(crate) fn empty(migrations: &Migrations, connect: &ConnectOptions) -> Result<Self> {
         let (storage, path) = Storage::own_folder(&std::env::temp_dir())?;
-        drop(connect.open(&path, true)?);
+        let connect = ConnectOptions {
+            durable: false,
+            ..connect.clone()
+        };
+        let conn = connect.open(&path, true)?;
+        conn.pragma_update(None, "journal_mode", "wal")
+            .map_err(|e| Error::sqlite("switch to WAL mode", &path, e))?;
+        drop(conn);
         Ok(TestDb::assemble(
             path,
             migrations.clone(),
-            Arc::new(connect.clone()),
+            Arc::new(connect),
+            Keep::Never,
+            storage,
+        ))
+    }
+
+    /// A copy of the database file `source` (and of its `-wal` file, if there is one),
+    /// never opened itself, in a folder of its own that is always removed: what an upgrade
+    /// check works on. Its connections skip fsyncs.
+    pub(crate) fn copy_of(
+        source: &Path,
+        migrations: &Migrations,
+        connect: &ConnectOptions,
+    ) -> Result<Self> {
+        let (storage, path) = Storage::own_folder(&std::env::temp_dir())?;
+        std::fs::copy(source, &path).map_err(|e| Error::io("copy database", source, e))?;
+        let mut wal = source.as_os_str().to_owned();
+        wal.push("-wal");
+        let wal = PathBuf::from(wal);
+        if wal.is_file() {
+            let mut copy = path.as_os_str().to_owned();
+            copy.push("-wal");
+            std::fs::copy(&wal, PathBuf::from(copy))
+                .map_err(|e| Error::io("copy database", &wal, e))?;
+        }
+        let connect = ConnectOptions {
+            durable: false,
+            ..connect.clone()
+        };
+        Ok(TestDb::assemble(
+            path,
+            migrations.clone(),
+            Arc::new(connect),
             Keep::Never,
             storage,
         ))

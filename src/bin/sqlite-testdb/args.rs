@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use sqlite_testdb::{DataOptions, Version};
+use sqlite_testdb::Version;
 
 /// Check, inspect and diff a folder of SQLite migrations.
 ///
@@ -41,19 +41,29 @@ pub(crate) enum Command {
     /// gives the same schema. Then: applying step by step gives the schema of applying all at
     /// once, and running the migrations again changes nothing.
     ///
-    /// Prints one line per migration and a summary on stdout. On the first failure, prints
-    /// the migration, its file, the check and the schema difference on stderr, and exits 1.
+    /// Every version is checked on its own, so one run finds every failure. Prints one line
+    /// per migration on stdout, then every finding in full (the migration, its file, the
+    /// check, the schema difference or the rows involved) and a summary; exits 1 when there
+    /// is any finding.
+    ///
+    /// A file sqlite-testdb.toml in DIR (or --config FILE) can hold the settings of CI runs:
+    ///
+    ///   expect-changes = [21, 35]   # migrations that change data on purpose
+    ///   rows = 20                   # rows per table, with --with-data
+    ///   seed = 0                    # seed of the generated rows
     #[command(after_help = "\
 Examples:
   sqlite-testdb check migrations/
   sqlite-testdb check migrations/ --json > replay.json
   sqlite-testdb check migrations/ --load-extension ./vector0.so
-  sqlite-testdb check migrations/ --with-data --rows 50 --seed 7")]
+  sqlite-testdb check migrations/ --with-data --rows 50 --seed 7
+  sqlite-testdb check migrations/ --with-data --expect-changes 21
+  sqlite-testdb check migrations/ --from ./backup/app.db")]
     Check {
         #[command(flatten)]
         common: Common,
         #[command(flatten)]
-        data: DataArgs,
+        check: CheckArgs,
     },
 
     /// Print the normalized schema at a version (default: the latest)
@@ -94,36 +104,36 @@ Examples:
     },
 }
 
-/// The replay with generated data of `check --with-data`.
+/// What `check` takes besides the folder.
 #[derive(Debug, Args)]
-pub(crate) struct DataArgs {
+pub(crate) struct CheckArgs {
     /// Also replay every migration over generated rows: it must apply with them present,
     /// keep every row and value of the tables and columns that remain, and its down script
     /// must give the rows back
-    #[arg(long)]
+    #[arg(long, conflicts_with = "from")]
     pub(crate) with_data: bool,
-    /// Rows generated per table, with --with-data
-    #[arg(long, value_name = "N", default_value_t = 20, requires = "with_data")]
-    pub(crate) rows: usize,
-    /// Seed of the generator, with --with-data: the same seed gives the same rows
-    #[arg(long, value_name = "SEED", default_value_t = 0, requires = "with_data")]
-    pub(crate) seed: u64,
-    /// A version whose data changes are deliberate: listed, not failed (repeatable)
-    #[arg(long, value_name = "VERSION", requires = "with_data")]
+    /// Rows generated per table, with --with-data (default 20, or `rows` in the config file)
+    #[arg(long, value_name = "N", requires = "with_data")]
+    pub(crate) rows: Option<usize>,
+    /// Seed of the generator, with --with-data: the same seed gives the same rows (default
+    /// 0, or `seed` in the config file)
+    #[arg(long, value_name = "SEED", requires = "with_data")]
+    pub(crate) seed: Option<u64>,
+    /// A version whose data changes are deliberate: listed, not failed (repeatable; with
+    /// --with-data or --from). Added to `expect-changes` of the config file
+    #[arg(long, value_name = "VERSION")]
     pub(crate) expect_changes: Vec<Version>,
-}
-
-impl DataArgs {
-    pub(crate) fn options(&self) -> Option<DataOptions> {
-        self.with_data.then(|| {
-            self.expect_changes.iter().fold(
-                DataOptions::default()
-                    .rows_per_table(self.rows)
-                    .seed(self.seed),
-                |options, version| options.expect_changes(*version),
-            )
-        })
-    }
+    /// Stop at the first finding instead of checking every version
+    #[arg(long)]
+    pub(crate) fail_fast: bool,
+    /// Check the upgrade of a real database instead: a copy of FILE (FILE itself is only
+    /// read) is brought from the version its refinery history names to the latest, one
+    /// migration at a time, with the checks over rows after each
+    #[arg(long, value_name = "FILE")]
+    pub(crate) from: Option<PathBuf>,
+    /// The config file (default: sqlite-testdb.toml in DIR, when there is one)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
 }
 
 /// What every subcommand takes.

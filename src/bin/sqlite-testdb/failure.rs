@@ -11,15 +11,22 @@ use crate::output::{chain, path_text, print_json};
 
 /// Why a run stopped.
 pub(crate) enum Failure {
-    /// The folder could not be read as a migration set, or a version is not in it.
+    /// The folder could not be read as a migration set, a version is not in it, or a
+    /// database to upgrade cannot be.
     Input(Error),
-    /// Any other error from the library: a failing migration or check, or trouble.
+    /// Checks failed: the report was printed already, this is its summary.
+    Findings(String),
+    /// Any other error from the library: a failing migration, or trouble.
     Lib(Error),
     /// An extension that does not load.
     Extension {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    /// A config file that cannot be read or holds what the command does not know.
+    Config { path: PathBuf, message: String },
+    /// Arguments that do not go together.
+    Usage(String),
     /// The template cache folder could not be created.
     CacheDir(io::Error),
 }
@@ -27,7 +34,11 @@ pub(crate) enum Failure {
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
         match error {
-            Error::UnknownVersion { .. } => Failure::Input(error),
+            Error::UnknownVersion { .. }
+            | Error::NotADatabase { .. }
+            | Error::NoHistory { .. }
+            | Error::HistoryMismatch { .. }
+            | Error::NewerDatabase { .. } => Failure::Input(error),
             _ => Failure::Lib(error),
         }
     }
@@ -37,10 +48,9 @@ impl Failure {
     /// 1 when the migrations are at fault, 2 when the input is or the command could not run.
     fn exit_code(&self) -> u8 {
         match self {
-            Failure::Lib(
-                Error::Replay { .. }
-                | Error::ReplayData { .. }
-                | Error::Migration { .. }
+            Failure::Findings(_)
+            | Failure::Lib(
+                Error::Migration { .. }
                 | Error::DownScript { .. }
                 | Error::ForeignKeyViolations { .. },
             ) => 1,
@@ -58,12 +68,20 @@ impl Failure {
     fn untrimmed_message(&self) -> String {
         match self {
             Failure::Input(error) | Failure::Lib(error) => error.with_causes(),
+            Failure::Findings(summary) => summary.clone(),
             Failure::Extension { path, source } => {
                 format!(
                     "cannot load SQLite extension {:?}\ncaused by: {source}",
                     path.display().to_string()
                 )
             }
+            Failure::Config { path, message } => {
+                format!(
+                    "bad config file {:?}: {message}",
+                    path.display().to_string()
+                )
+            }
+            Failure::Usage(message) => message.clone(),
             Failure::CacheDir(source) => format!(
                 "failed to create a temporary template cache folder in {:?}\ncaused by: {source}",
                 std::env::temp_dir()
@@ -75,19 +93,6 @@ impl Failure {
     fn to_json(&self) -> Value {
         let message = self.message();
         let error = match self {
-            Failure::Lib(Error::Replay {
-                migration,
-                file,
-                check,
-                detail,
-            }) => json!({
-                "kind": "replay",
-                "migration": migration,
-                "file": file.as_deref().map(path_text),
-                "check": check,
-                "detail": detail,
-                "message": message,
-            }),
             Failure::Lib(Error::Migration {
                 migration,
                 file,
@@ -115,31 +120,19 @@ impl Failure {
                 "detail": chain(source),
                 "message": message,
             }),
-            Failure::Lib(Error::ReplayData {
-                migration,
-                file,
-                check,
-                table,
-                column,
-                detail,
-                script,
-            }) => json!({
-                "kind": "replay_data",
-                "migration": migration,
-                "file": file.as_deref().map(path_text),
-                "check": check,
-                "table": table.as_deref(),
-                "column": column.as_deref(),
-                "detail": detail.as_ref(),
-                "script": script.as_deref().map(path_text),
-                "message": message,
-            }),
+            Failure::Findings(_) => json!({ "kind": "findings", "message": message }),
             Failure::Input(_) => json!({ "kind": "bad_input", "message": message }),
             Failure::Extension { path, .. } => json!({
                 "kind": "extension",
                 "path": path_text(path),
                 "message": message,
             }),
+            Failure::Config { path, .. } => json!({
+                "kind": "config",
+                "path": path_text(path),
+                "message": message,
+            }),
+            Failure::Usage(_) => json!({ "kind": "usage", "message": message }),
             Failure::Lib(_) | Failure::CacheDir(_) => {
                 json!({ "kind": "error", "message": message })
             }
@@ -147,8 +140,10 @@ impl Failure {
         json!({ "ok": false, "exit_code": self.exit_code(), "error": error })
     }
 
+    /// Tells the failure: on stderr, and as JSON on stdout with `--json` (a report with
+    /// findings has printed its own JSON already).
     pub(crate) fn report(self, json: bool) -> ExitCode {
-        if json {
+        if json && !matches!(self, Failure::Findings(_)) {
             print_json(&self.to_json());
         }
         eprintln!("error: {}", self.message());

@@ -8,23 +8,26 @@
 //! extension that does not load, bad usage) or when the command could not run.
 
 mod args;
+mod config;
 mod extensions;
 mod failure;
 mod output;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
 use serde_json::Value;
-use sqlite_testdb::replay::{self, Replay};
-use sqlite_testdb::{Builder, DataOptions, Keep, Migrations, Schema, TestDb, Version};
+use sqlite_testdb::replay::{self, Finding, Replay};
+use sqlite_testdb::{Builder, DataOptions, Error, Keep, Migrations, Schema, TestDb, Version};
 
-use args::{Cli, Command};
+use args::{CheckArgs, Cli, Command};
 use extensions::{check_extensions, load_extensions};
 use failure::Failure;
-use output::{ProgressLine, diff_json, object_json, print_json, print_text, report_json};
+use output::{
+    ProgressLine, diff_json, finding_text, object_json, print_json, print_text, report_json,
+};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -55,9 +58,10 @@ fn run(command: Command) -> Result<(), Failure> {
     }
 
     match command {
-        Command::Check { common, data } => {
-            check(&migrations, &extensions, common.json, data.options())
-        }
+        Command::Check {
+            common,
+            check: args,
+        } => check(&migrations, &common.dir, &extensions, common.json, &args),
         Command::Schema {
             common, version, ..
         } => {
@@ -88,32 +92,58 @@ fn run(command: Command) -> Result<(), Failure> {
     }
 }
 
-/// `check`: the replay report, with a progress line on a terminal.
+/// `check`: the replay report, with a progress line on a terminal; every finding, then
+/// the summary, and exit code 1 when there is any.
 fn check(
     migrations: &Migrations,
+    dir: &Path,
     extensions: &Arc<Vec<PathBuf>>,
     json: bool,
-    data: Option<DataOptions>,
+    args: &CheckArgs,
 ) -> Result<(), Failure> {
+    let config = config::load(args.config.as_deref(), dir)?;
+    let data = args.with_data || args.from.is_some();
+    if !data && !args.expect_changes.is_empty() {
+        return Err(Failure::Usage(
+            "--expect-changes marks migrations for the checks over rows: add --with-data \
+             (or --from FILE)"
+                .to_owned(),
+        ));
+    }
+    let mut expected = config.expect_changes.clone();
+    expected.extend(&args.expect_changes);
+
     let total = migrations.len();
     let mut line = ProgressLine::new();
-    if let Some(first) = migrations.iter().next() {
-        line.show(&format!("checking 1/{total} {first}"));
-    }
     let mut replay = Replay::new(migrations);
     if !extensions.is_empty() {
         let extensions = Arc::clone(extensions);
         replay.on_connect(move |conn| load_extensions(conn, &extensions));
     }
-    if let Some(options) = data {
-        replay.with_data(options);
+    if args.with_data {
+        replay.with_data(
+            DataOptions::default()
+                .rows_per_table(args.rows.or(config.rows).unwrap_or(20))
+                .seed(args.seed.or(config.seed).unwrap_or(0)),
+        );
     }
-    let report = replay
+    if let Some(from) = &args.from {
+        replay.upgrade(from);
+    }
+    for version in &expected {
+        replay.expect_changes(*version);
+    }
+    if args.fail_fast {
+        replay.fail_fast();
+    }
+    let outcome = replay
         .progress(|p: replay::Progress<'_>| {
             // `p` is the migration just checked; show the one being checked now.
-            match migrations.iter().nth(p.done) {
-                Some(next) => line.show(&format!("checking {}/{} {next}", p.done + 1, p.total)),
-                None => line.show(&format!(
+            match migrations.iter().find(|m| m.version() > p.step.version()) {
+                Some(next) if p.done < p.total => {
+                    line.show(&format!("checking {}/{} {next}", p.done + 1, p.total));
+                }
+                _ => line.show(&format!(
                     "checked {}/{}; comparing step by step with all at once",
                     p.done, p.total
                 )),
@@ -122,13 +152,47 @@ fn check(
         .run();
     drop(replay);
     line.clear();
-    let report = report?;
+    let _ = total;
+    let report = match outcome {
+        Ok(report) => report,
+        Err(Error::Findings { report }) => *report,
+        Err(other) => return Err(other.into()),
+    };
+    let config_file = config
+        .path
+        .clone()
+        .unwrap_or_else(|| dir.join(config::FILE_NAME));
+    let hint = |finding: &Finding| -> Option<String> {
+        finding.lost_data().then(|| {
+            format!(
+                "if the migration deletes or changes them on purpose, mark it: \
+                 --expect-changes {v}, or add {v} to expect-changes in {}",
+                config_file.display(),
+                v = finding.version()
+            )
+        })
+    };
     if json {
-        print_json(&report_json(migrations, &report));
+        print_json(&report_json(migrations, &report, &hint));
     } else {
-        print_text(&report.to_string());
+        let mut text = report.overview();
+        for finding in report.findings() {
+            text.push('\n');
+            text.push_str(&finding_text(finding, hint(finding).as_deref()));
+            text.push('\n');
+        }
+        if !report.passed() {
+            text.push('\n');
+            text.push_str(&report.summary());
+            text.push('\n');
+        }
+        print_text(&text);
     }
-    Ok(())
+    if report.passed() {
+        Ok(())
+    } else {
+        Err(Failure::Findings(report.summary()))
+    }
 }
 
 /// The normalized schema of a new database at `version`.

@@ -5,10 +5,16 @@ use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
 use serde_json::{Value, json};
-use sqlite_testdb::replay::{Down, ReplayReport};
+use sqlite_testdb::replay::{Down, Finding, FindingKind, ReplayReport};
 use sqlite_testdb::{Migrations, Schema, SchemaObject, Version};
 
-pub(crate) fn report_json(migrations: &Migrations, report: &ReplayReport) -> Value {
+/// The report of `check` as JSON: every migration with what became of it, and every
+/// finding.
+pub(crate) fn report_json(
+    migrations: &Migrations,
+    report: &ReplayReport,
+    expect_hint: &dyn Fn(&Finding) -> Option<String>,
+) -> Value {
     let steps: Vec<Value> = report
         .steps()
         .iter()
@@ -17,23 +23,82 @@ pub(crate) fn report_json(migrations: &Migrations, report: &ReplayReport) -> Val
                 Down::Reverses => "reverses",
                 Down::Missing => "missing",
                 Down::Irreversible => "irreversible",
+                Down::Fails => "fails",
+                Down::NotChecked => "not_checked",
                 _ => "unknown",
             };
+            let checks: Vec<&str> = s.findings().iter().map(Finding::check).collect();
             json!({
                 "version": s.version(),
                 "migration": s.migration(),
                 "file": s.file().map(path_text),
                 "down": down,
+                "checked": s.checked(),
+                "findings": checks,
             })
         })
         .collect();
-    json!({
-        "ok": true,
+    let findings: Vec<Value> = report
+        .findings()
+        .iter()
+        .map(|f| finding_json(f, expect_hint(f)))
+        .collect();
+    let mut document = json!({
+        "ok": report.passed(),
         "dir": migrations.dir().map(path_text),
         "migrations": steps,
         "without_down_script": report.without_down_script(),
         "irreversible": report.irreversible(),
+        "findings": findings,
+        "summary": report.summary(),
+    });
+    if !report.passed() {
+        document["exit_code"] = json!(1);
+        document["error"] = json!({ "kind": "findings", "message": report.summary() });
+    }
+    document
+}
+
+/// One finding as JSON.
+fn finding_json(finding: &Finding, hint: Option<String>) -> Value {
+    let kind = match finding.kind() {
+        FindingKind::Schema => "replay",
+        FindingKind::Data => "replay_data",
+        FindingKind::Upgrade => "upgrade",
+        _ => "unknown",
+    };
+    json!({
+        "kind": kind,
+        "version": finding.version(),
+        "migration": finding.migration(),
+        "file": finding.file().map(path_text),
+        "check": finding.check(),
+        "table": finding.table(),
+        "column": finding.column(),
+        "detail": finding.detail(),
+        "script": finding.script().map(path_text),
+        "lost_data": finding.lost_data(),
+        "hint": hint,
+        "message": finding_text(finding, None),
     })
+}
+
+/// A finding as the command prints it: what failed where, what was found, how to mark a
+/// deliberate change (`hint`), how to reproduce it.
+pub(crate) fn finding_text(finding: &Finding, hint: Option<&str>) -> String {
+    let mut text = finding.headline();
+    let detail = finding.detail().trim_end();
+    if !detail.is_empty() {
+        text.push('\n');
+        text.push_str(detail);
+    }
+    if let Some(hint) = hint {
+        text.push_str(&format!("\n({hint})"));
+    }
+    if let Some(command) = finding.reproduce_command() {
+        text.push_str(&format!("\nreproduce with: {command}"));
+    }
+    text
 }
 
 pub(crate) fn object_json(object: &SchemaObject) -> Value {
@@ -124,9 +189,12 @@ pub(crate) fn print_json(value: &Value) {
 }
 
 /// One line on stderr, rewritten in place; only when stderr is a terminal.
+/// Shown only when stderr is a terminal, and only once the work has taken a second: quick
+/// runs print nothing but their result.
 pub(crate) struct ProgressLine {
     enabled: bool,
     width: usize,
+    started: std::time::Instant,
 }
 
 impl ProgressLine {
@@ -137,11 +205,12 @@ impl ProgressLine {
         ProgressLine {
             enabled: io::stderr().is_terminal(),
             width: 0,
+            started: std::time::Instant::now(),
         }
     }
 
     pub(crate) fn show(&mut self, text: &str) {
-        if !self.enabled {
+        if !self.enabled || self.started.elapsed() < std::time::Duration::from_secs(1) {
             return;
         }
         let text: String = text.chars().take(Self::MAX).collect();

@@ -1,0 +1,93 @@
+//! The config file, `sqlite-testdb.toml` beside the migrations: the settings CI runs
+//! `check` with, so that its command line stays short.
+//!
+//! ```toml
+//! # Migrations that delete or change data on purpose: their changes are listed, not failed.
+//! expect-changes = [21, 35]
+//! # Rows per table and seed of the generated rows (check --with-data).
+//! rows = 20
+//! seed = 0
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use sqlite_testdb::Version;
+
+use crate::failure::Failure;
+
+/// The file's name, in the migrations folder.
+pub(crate) const FILE_NAME: &str = "sqlite-testdb.toml";
+
+/// The settings of a config file; all empty without one.
+#[derive(Debug, Default)]
+pub(crate) struct Config {
+    /// The file read, if any.
+    pub(crate) path: Option<PathBuf>,
+    pub(crate) expect_changes: Vec<Version>,
+    pub(crate) rows: Option<usize>,
+    pub(crate) seed: Option<u64>,
+}
+
+/// Reads `explicit`, else `FILE_NAME` in `dir` when it exists.
+pub(crate) fn load(explicit: Option<&Path>, dir: &Path) -> Result<Config, Failure> {
+    let path = match explicit {
+        Some(path) => path.to_path_buf(),
+        None => {
+            let beside = dir.join(FILE_NAME);
+            if !beside.is_file() {
+                return Ok(Config::default());
+            }
+            beside
+        }
+    };
+    let bad = |message: String| Failure::Config {
+        path: path.clone(),
+        message,
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let mut config = Config {
+        path: Some(path.clone()),
+        ..Config::default()
+    };
+    for (key, value) in &table {
+        let expected = |what: &str| {
+            bad(format!(
+                "`{key}` must be {what} (found: {})",
+                value.type_str()
+            ))
+        };
+        let number = |value: &toml::Value| value.as_integer().filter(|n| *n >= 0);
+        match key.as_str() {
+            "expect-changes" => {
+                let list = value
+                    .as_array()
+                    .ok_or_else(|| expected("a list of versions, e.g. [21, 35]"))?;
+                for item in list {
+                    let version = number(item)
+                        .and_then(|n| Version::try_from(n).ok())
+                        .ok_or_else(|| expected("a list of versions, e.g. [21, 35]"))?;
+                    config.expect_changes.push(version);
+                }
+            }
+            "rows" => {
+                let rows = number(value)
+                    .and_then(|n| usize::try_from(n).ok())
+                    .ok_or_else(|| expected("a number of rows"))?;
+                config.rows = Some(rows);
+            }
+            "seed" => {
+                let seed = number(value)
+                    .and_then(|n| u64::try_from(n).ok())
+                    .ok_or_else(|| expected("a number"))?;
+                config.seed = Some(seed);
+            }
+            _ => {
+                return Err(bad(format!(
+                    "unknown setting `{key}` (known: expect-changes, rows, seed)"
+                )));
+            }
+        }
+    }
+    Ok(config)
+}

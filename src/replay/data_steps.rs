@@ -1,0 +1,486 @@
+//! The checks over rows: one database holding rows steps forward through the set. Before
+//! each migration it is at the version before, with the rows generated so far (or a real
+//! database's rows, on an upgrade); the migration must apply, leave `integrity_check` and
+//! `foreign_key_check` clean and keep every row and value, and its down script must give
+//! them back. After each migration, the tables it created or changed, and the empty ones,
+//! get a new batch of rows: no migration is run twice to prepare the next one.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use refinery::Migration;
+use rusqlite::Connection;
+
+use super::affected::Reach;
+use super::explanation::{Orphans, explain};
+use super::reproduction_script::{Section, write_script};
+use super::schema_steps::finding;
+use super::settings::Settings;
+use super::table_contents::{Tables, capture, compare};
+use crate::error::root_message;
+use crate::report::{DataChange, Finding, FindingKind, GeneratedRows, StepData};
+use crate::rows::generator::Generator;
+use crate::schema::integrity::{integrity_problems, integrity_problems_of};
+use crate::sql::literal::{quote_identifier, text_literal};
+use crate::{DataOptions, Error, Result, Snapshot, TestDb, Version};
+
+const CHECK_APPLY: &str = "must apply to a database holding generated rows";
+const CHECK_INTEGRITY: &str = "PRAGMA integrity_check must be ok with generated rows";
+const CHECK_FOREIGN_KEYS: &str = "PRAGMA foreign_key_check must find nothing with generated rows";
+const CHECK_KEEP: &str = "must keep every generated row and value";
+const CHECK_DOWN_APPLY: &str = "down script must apply to a database holding generated rows";
+const CHECK_DOWN_KEEP: &str = "down script must keep the rows of the tables that existed before up";
+
+const UPGRADE_APPLY: &str = "must apply to the database";
+const UPGRADE_INTEGRITY: &str = "PRAGMA integrity_check must be ok on the database";
+const UPGRADE_FOREIGN_KEYS: &str = "PRAGMA foreign_key_check must find nothing on the database";
+const UPGRADE_KEEP: &str = "must keep every row and value of the database";
+const UPGRADE_DOWN_APPLY: &str = "down script must apply to the database";
+const UPGRADE_DOWN_KEEP: &str = "down script must give the database's rows back";
+
+/// The database holding rows, stepping forward.
+pub(crate) struct DataReplay<'s> {
+    settings: &'s Settings,
+    /// The generator and its settings; `None` on an upgrade, whose rows are real.
+    generator: Option<(&'s DataOptions, Generator)>,
+    /// Declared before `db`: closed before its folder goes.
+    conn: Connection,
+    db: TestDb,
+    previous: Option<Version>,
+    reach: Reach,
+}
+
+/// What became of one migration on the database holding rows.
+pub(crate) struct DataStep {
+    pub(crate) data: StepData,
+    /// Whether it applied.
+    pub(crate) applied: bool,
+}
+
+/// Which script of the migration ran.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Up,
+    Down,
+}
+
+impl<'s> DataReplay<'s> {
+    /// Over generated rows, from an empty database.
+    pub(crate) fn generated(settings: &'s Settings, options: &'s DataOptions) -> Result<Self> {
+        let db = settings.scratch()?;
+        Ok(DataReplay {
+            settings,
+            generator: Some((options, options.generator())),
+            conn: db.connect()?,
+            db,
+            previous: None,
+            reach: Reach::default(),
+        })
+    }
+
+    /// Over the rows of `db`, a copy of a real database at `version`.
+    pub(crate) fn upgrade(
+        settings: &'s Settings,
+        db: TestDb,
+        version: Option<Version>,
+    ) -> Result<Self> {
+        Ok(DataReplay {
+            settings,
+            generator: None,
+            conn: db.connect()?,
+            db,
+            previous: version,
+            reach: Reach::default(),
+        })
+    }
+
+    /// A copy of the database, to go back to.
+    fn snapshot(&self) -> Result<Snapshot> {
+        Snapshot::take(&self.conn, self.db.path())
+    }
+
+    /// Puts the database back to `snapshot`.
+    fn restore(&mut self, snapshot: &Snapshot) -> Result<()> {
+        snapshot.restore_into(&mut self.conn, self.db.path())
+    }
+
+    fn kind(&self) -> FindingKind {
+        match self.generator {
+            Some(_) => FindingKind::Data,
+            None => FindingKind::Upgrade,
+        }
+    }
+
+    /// Applies `migration` over the rows and checks it, adding what fails to `findings`.
+    /// `schema` is the empty database at the same version, which the rows start from again
+    /// when the migration does not apply over them.
+    pub(crate) fn step(
+        &mut self,
+        migration: &Migration,
+        schema: Option<&TestDb>,
+        findings: &mut Vec<Finding>,
+    ) -> Result<DataStep> {
+        let version = migration.version();
+        let generated = self.generated_so_far()?;
+        let at_previous = self.snapshot()?;
+        // What the migration and its down script can change: read before and after.
+        let sqls = [
+            migration.sql().unwrap_or_default(),
+            self.down_sql(migration),
+        ];
+        let sqlite = |e| Error::sqlite("read the schema of", self.db.path(), e);
+        let mut scope = self.reach.affected(&self.conn, &sqls).map_err(sqlite)?;
+        let before = self.capture(&scope)?;
+        let tables_before = table_definitions(&self.conn).map_err(sqlite)?;
+
+        let path = self.db.path().to_path_buf();
+        if let Err(error) = self.settings.migrate(&mut self.conn, version, &path) {
+            if !matches!(error, Error::Migration { .. }) {
+                return Err(error);
+            }
+            let found = self.apply_failure(error, Direction::Up, migration, &at_previous)?;
+            findings.push(found);
+            let applied = match (schema, self.generator.is_some()) {
+                (Some(schema), true) => {
+                    // Start again from the empty database at this version, with new rows.
+                    self.restore(&schema.snapshot()?)?;
+                    if let Some((_, generator)) = &mut self.generator {
+                        generator.forget_totals();
+                        generator.fill(&self.conn, self.db.path(), None)?;
+                    }
+                    true
+                }
+                _ => false,
+            };
+            self.previous = Some(version);
+            return Ok(DataStep {
+                data: StepData {
+                    generated,
+                    changes: Vec::new(),
+                },
+                applied,
+            });
+        }
+
+        scope.extend(
+            self.reach
+                .affected(&self.conn, &sqls)
+                .map_err(|e| Error::sqlite("read the schema of", self.db.path(), e))?,
+        );
+        let mut found = self.check_clean(migration, &at_previous, true, Some(&scope))?;
+        let after = self.capture(&scope)?;
+        let mut changes = compare(&before, &after, false);
+        if self.reversible(version) {
+            let at_version = self.snapshot()?;
+            let below = self.previous.unwrap_or_else(|| version.saturating_sub(1));
+            match self.settings.roll_back(&mut self.conn, below, &path) {
+                Ok(()) => changes.extend(compare(&before, &self.capture(&scope)?, true)),
+                Err(error @ Error::DownScript { .. }) => {
+                    found.push(self.apply_failure(
+                        error,
+                        Direction::Down,
+                        migration,
+                        &at_previous,
+                    )?);
+                }
+                Err(other) => return Err(other),
+            }
+            self.restore(&at_version)?;
+        }
+        if !changes.is_empty() && !self.settings.expects_changes(version) {
+            found.push(self.lost(&changes, migration, &at_previous)?);
+            changes.clear();
+        }
+        findings.extend(found);
+
+        if let Some((_, generator)) = &mut self.generator {
+            let conn = &self.conn;
+            let sqlite = |e| Error::sqlite("read the schema of", self.db.path(), e);
+            let tables_after = table_definitions(conn).map_err(sqlite)?;
+            let mut to_fill: BTreeSet<String> = tables_after
+                .difference(&tables_before)
+                .map(|(name, _)| name.clone())
+                .collect();
+            to_fill.extend(
+                after
+                    .iter()
+                    .filter(|(_, table)| table.is_empty())
+                    .map(|(name, _)| name.clone()),
+            );
+            if !to_fill.is_empty() {
+                generator.fill(conn, self.db.path(), Some(&to_fill))?;
+            }
+        }
+        self.previous = Some(version);
+        Ok(DataStep {
+            data: StepData { generated, changes },
+            applied: true,
+        })
+    }
+
+    /// Every row generated so far, in the tables that exist now.
+    pub(crate) fn generated_so_far(&self) -> Result<GeneratedRows> {
+        match &self.generator {
+            Some((_, generator)) => generator.totals(&self.conn, self.db.path()),
+            None => Ok(GeneratedRows::default()),
+        }
+    }
+
+    /// After the last migration: `integrity_check` and `foreign_key_check` with the rows of
+    /// every table, those the last migration created included.
+    pub(crate) fn check_latest(
+        &self,
+        last: &Migration,
+        findings: &mut Vec<Finding>,
+    ) -> Result<GeneratedRows> {
+        let at_latest = self.snapshot()?;
+        findings.extend(self.check_clean(last, &at_latest, false, None)?);
+        self.generated_so_far()
+    }
+
+    fn reversible(&self, version: Version) -> bool {
+        self.settings
+            .migrations
+            .down_script(version)
+            .is_some_and(|d| !d.is_irreversible())
+    }
+
+    /// The rows of the tables in `scope`.
+    fn capture(&self, scope: &BTreeSet<String>) -> Result<Tables> {
+        capture(&self.conn, Some(scope))
+            .map_err(|e| Error::sqlite("read the rows of", self.db.path(), e))
+    }
+
+    /// `integrity_check` and `foreign_key_check` after `migration`, of the tables in `scope`
+    /// (all: `None`); its script starts from `at`, then runs the migration where `ran` says
+    /// it ran after it.
+    fn check_clean(
+        &self,
+        migration: &Migration,
+        at: &Snapshot,
+        ran: bool,
+        scope: Option<&BTreeSet<String>>,
+    ) -> Result<Vec<Finding>> {
+        let conn = &self.conn;
+        let path = self.db.path();
+        let mut found = Vec::new();
+        let integrity = match scope {
+            Some(scope) => integrity_problems_of(conn, scope),
+            None => integrity_problems(conn),
+        }
+        .map_err(|e| Error::sqlite("check", path, e))?;
+        let upgrade = self.generator.is_none();
+        if !integrity.is_empty() {
+            let mut sections: Vec<Section> = ran
+                .then(|| self.up_section(migration))
+                .into_iter()
+                .collect();
+            sections.push(Section::plain("check", "PRAGMA integrity_check;"));
+            let check = if upgrade {
+                UPGRADE_INTEGRITY
+            } else {
+                CHECK_INTEGRITY
+            };
+            let script = self.script(migration, at, &sections);
+            found.push(self.finding(migration, check, None, None, integrity.join("\n"), script));
+        }
+        let orphans = Orphans::find(conn, scope).map_err(|e| Error::sqlite("check", path, e))?;
+        if orphans.count > 0 {
+            let mut sections: Vec<Section> = ran
+                .then(|| self.up_section(migration))
+                .into_iter()
+                .collect();
+            sections.push(Section::plain("check", "PRAGMA foreign_key_check;"));
+            let detail = format!(
+                "{} rows reference no row:\n{}",
+                orphans.count,
+                orphans.lines.join("\n")
+            );
+            let check = if upgrade {
+                UPGRADE_FOREIGN_KEYS
+            } else {
+                CHECK_FOREIGN_KEYS
+            };
+            let script = self.script(migration, at, &sections);
+            found.push(self.finding(
+                migration,
+                check,
+                orphans.table,
+                orphans.column,
+                detail,
+                script,
+            ));
+        }
+        Ok(found)
+    }
+
+    /// The migration (or its down script) failed over the rows: SQLite's message, what in
+    /// the rows made it fail, and a script. The failed script's transaction was rolled back:
+    /// the database is as it was before it.
+    fn apply_failure(
+        &self,
+        error: Error,
+        direction: Direction,
+        migration: &Migration,
+        at_previous: &Snapshot,
+    ) -> Result<Finding> {
+        let message = root_message(&error);
+        let upgrade = self.generator.is_none();
+        let (sql, check) = match (direction, upgrade) {
+            (Direction::Up, false) => (migration.sql().unwrap_or_default(), CHECK_APPLY),
+            (Direction::Up, true) => (migration.sql().unwrap_or_default(), UPGRADE_APPLY),
+            (Direction::Down, false) => (self.down_sql(migration), CHECK_DOWN_APPLY),
+            (Direction::Down, true) => (self.down_sql(migration), UPGRADE_DOWN_APPLY),
+        };
+        let explained = explain(self.settings, &self.db, sql, &message);
+        let mut detail = message;
+        if !explained.text.is_empty() {
+            detail.push('\n');
+            detail.push_str(&explained.text);
+        }
+        let mut sections = vec![self.up_section(migration)];
+        if direction == Direction::Down {
+            sections.push(self.down_section(migration));
+        }
+        let script = self.script(migration, at_previous, &sections);
+        Ok(self.finding(
+            migration,
+            check,
+            explained.table,
+            explained.column,
+            detail,
+            script,
+        ))
+    }
+
+    /// The rows and values lost, as a finding.
+    fn lost(
+        &self,
+        changes: &[DataChange],
+        migration: &Migration,
+        at_previous: &Snapshot,
+    ) -> Result<Finding> {
+        let first = changes.iter().find(|c| !c.down).or_else(|| changes.first());
+        let by_down = first.is_some_and(|c| c.down);
+        let check = match (by_down, self.generator.is_none()) {
+            (false, false) => CHECK_KEEP,
+            (true, false) => CHECK_DOWN_KEEP,
+            (false, true) => UPGRADE_KEEP,
+            (true, true) => UPGRADE_DOWN_KEEP,
+        };
+        let detail: Vec<String> = changes.iter().map(ToString::to_string).collect();
+
+        let mut counts: Vec<String> = Vec::new();
+        for change in changes {
+            let table = quote_identifier(&change.table);
+            let query = match &change.column {
+                None => format!(
+                    "SELECT {} AS \"table\", count(*) AS \"rows\" FROM {table};",
+                    text_literal(&change.table)
+                ),
+                Some(column) => format!(
+                    "SELECT {} AS \"column\", count({c}) AS \"values\", \
+                     count(DISTINCT {c}) AS \"distinct values\" FROM {table};",
+                    text_literal(&format!("{}.{column}", change.table)),
+                    c = quote_identifier(column)
+                ),
+            };
+            if !counts.contains(&query) {
+                counts.push(query);
+            }
+        }
+        let counts = counts.join("\n");
+        let mut sections = vec![
+            Section::plain("rows before the migration", &counts),
+            self.up_section(migration),
+        ];
+        if changes.iter().any(|c| c.down) {
+            sections.push(self.down_section(migration));
+        }
+        sections.push(Section::plain("rows after it", &counts));
+        let script = self.script(migration, at_previous, &sections);
+        let mut found = self.finding(
+            migration,
+            check,
+            first.map(|c| c.table.clone()),
+            first.and_then(|c| c.column.clone()),
+            detail.join("\n"),
+            script,
+        );
+        found.lost_data = true;
+        Ok(found)
+    }
+
+    fn finding(
+        &self,
+        migration: &Migration,
+        check: &'static str,
+        table: Option<String>,
+        column: Option<String>,
+        detail: String,
+        script: Option<std::result::Result<PathBuf, Error>>,
+    ) -> Finding {
+        let mut found = finding(self.settings, migration, self.kind(), check, detail);
+        found.table = table;
+        found.column = column;
+        match script {
+            Some(Ok(path)) => found.script = Some(path),
+            Some(Err(e)) => found.detail.push_str(&format!(
+                "\n(no script to reproduce it: {})",
+                e.with_causes().replace('\n', "; ")
+            )),
+            None => {}
+        }
+        found
+    }
+
+    fn down_sql(&self, migration: &Migration) -> &'s str {
+        self.settings
+            .migrations
+            .down_script(migration.version())
+            .map_or("", |d| d.sql())
+    }
+
+    fn up_section(&self, migration: &Migration) -> Section {
+        Section {
+            comment: format!("{migration}: the migration, as refinery runs it"),
+            sql: migration.sql().unwrap_or_default().to_owned(),
+            transaction: true,
+        }
+    }
+
+    fn down_section(&self, migration: &Migration) -> Section {
+        Section {
+            comment: format!("{migration}: its down script"),
+            sql: self.down_sql(migration).to_owned(),
+            transaction: true,
+        }
+    }
+
+    /// The script that reproduces a failure from the database at `at_previous`; none on an
+    /// upgrade, whose rows are the user's.
+    fn script(
+        &self,
+        migration: &Migration,
+        at_previous: &Snapshot,
+        sections: &[Section],
+    ) -> Option<std::result::Result<PathBuf, Error>> {
+        let (options, _) = self.generator.as_ref()?;
+        let write = || {
+            let copy = self.settings.scratch()?;
+            copy.restore(at_previous)?;
+            write_script(&copy, migration, self.previous, options, sections)
+        };
+        Some(write())
+    }
+}
+
+/// Every table's name (lower case) and `CREATE` statement.
+fn table_definitions(conn: &Connection) -> rusqlite::Result<BTreeSet<(String, String)>> {
+    conn.prepare(
+        "SELECT lower(name), coalesce(sql, '') FROM sqlite_master WHERE type = 'table' \
+         AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+    )?
+    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+    .collect()
+}

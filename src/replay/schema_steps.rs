@@ -1,0 +1,246 @@
+//! The checks on empty databases: one database steps forward through the set; each
+//! migration applies, leaves the database clean, and its down script undoes it and lets it
+//! apply again. Then the whole set at once, and once more.
+
+use refinery::Migration;
+use rusqlite::Connection;
+
+use super::affected::Reach;
+use super::settings::Settings;
+use crate::report::{Down, Finding, FindingKind};
+use crate::schema::integrity::{foreign_key_problems_in, integrity_problems_of};
+use crate::{Error, Result, Schema, Snapshot, TestDb, Version};
+
+pub(crate) const CHECK_APPLY: &str = "must apply";
+const CHECK_INTEGRITY: &str = "PRAGMA integrity_check must be ok";
+const CHECK_FOREIGN_KEYS: &str = "PRAGMA foreign_key_check must find nothing";
+const CHECK_DOWN_RUNS: &str = "down script must run";
+const CHECK_NO_TRACE: &str = "up then down must leave no trace";
+const CHECK_REDO_APPLIES: &str = "up again after down must apply";
+const CHECK_REDO_SAME: &str = "up again after down must give the same schema";
+const CHECK_AT_ONCE: &str = "step by step must give the schema of all at once";
+const CHECK_RERUN: &str = "running the runner again must change nothing";
+
+/// The database stepping forward, schema only, and what it looked like before the next
+/// migration.
+pub(crate) struct SchemaReplay<'s> {
+    settings: &'s Settings,
+    /// For the checks between migrations; declared before `db`, closed before it goes.
+    conn: Connection,
+    pub(crate) db: TestDb,
+    before: Schema,
+    previous: Option<Version>,
+    reach: Reach,
+}
+
+/// What became of one migration on the empty database.
+pub(crate) struct SchemaStep {
+    /// Whether it applied; nothing after it can be checked when it did not.
+    pub(crate) applied: bool,
+    pub(crate) down: Down,
+}
+
+impl<'s> SchemaReplay<'s> {
+    pub(crate) fn new(settings: &'s Settings) -> Result<Self> {
+        let db = settings.scratch()?;
+        let conn = db.connect()?;
+        let before = Schema::capture(&conn)?;
+        Ok(SchemaReplay {
+            settings,
+            conn,
+            db,
+            before,
+            previous: None,
+            reach: Reach::default(),
+        })
+    }
+
+    fn schema(&self) -> Result<Schema> {
+        Schema::capture(&self.conn)
+    }
+
+    /// Applies the migrations up to `version` on a new connection, as every step does: what
+    /// a migration leaves in its connection must not reach the next one.
+    fn migrate(&self, version: Version) -> Result<()> {
+        let mut conn = self.db.connect()?;
+        self.settings.migrate(&mut conn, version, self.db.path())
+    }
+
+    /// Runs the down scripts down to `version` on a new connection.
+    fn roll_back(&self, version: Version) -> Result<()> {
+        let mut conn = self.db.connect()?;
+        self.settings.roll_back(&mut conn, version, self.db.path())
+    }
+
+    /// Applies `migration` and checks it, adding what fails to `findings`.
+    pub(crate) fn step(
+        &mut self,
+        migration: &Migration,
+        findings: &mut Vec<Finding>,
+    ) -> Result<SchemaStep> {
+        let version = migration.version();
+        match self.migrate(version) {
+            Ok(()) => {}
+            Err(error @ Error::Migration { .. }) => {
+                findings.push(self.finding(migration, CHECK_APPLY, error.with_causes()));
+                return Ok(SchemaStep {
+                    applied: false,
+                    down: Down::NotChecked,
+                });
+            }
+            Err(other) => return Err(other),
+        }
+        self.check_clean(migration, findings)?;
+        let after = self.schema()?;
+        let down = match self.settings.migrations.down_script(version) {
+            None => Down::Missing,
+            Some(script) if script.is_irreversible() => Down::Irreversible,
+            Some(_) => self.check_down(migration, &after, findings)?,
+        };
+        self.before = after;
+        self.previous = Some(version);
+        Ok(SchemaStep {
+            applied: true,
+            down,
+        })
+    }
+
+    /// Down then up again: no trace, and the same schema again. After a failure the
+    /// database is put back as the first up left it.
+    fn check_down(
+        &mut self,
+        migration: &Migration,
+        after: &Schema,
+        findings: &mut Vec<Finding>,
+    ) -> Result<Down> {
+        let version = migration.version();
+        let at_version = Snapshot::take(&self.conn, self.db.path())?;
+        let below = self.previous.unwrap_or_else(|| version.saturating_sub(1));
+        let failed = match self.roll_back(below) {
+            Err(error @ Error::DownScript { .. }) => Some((CHECK_DOWN_RUNS, error.with_causes())),
+            Err(other) => return Err(other),
+            Ok(()) => {
+                let undone = self.schema()?;
+                if undone == self.before {
+                    match self.migrate(version) {
+                        Err(error @ Error::Migration { .. }) => {
+                            Some((CHECK_REDO_APPLIES, error.with_causes()))
+                        }
+                        Err(other) => return Err(other),
+                        Ok(()) => {
+                            let redone = self.schema()?;
+                            (redone != *after).then(|| {
+                                let diff = after.diff_labeled(&redone, "first up", "up after down");
+                                (CHECK_REDO_SAME, diff)
+                            })
+                        }
+                    }
+                } else {
+                    let diff = self
+                        .before
+                        .diff_labeled(&undone, "before up", "after up and down");
+                    Some((CHECK_NO_TRACE, diff))
+                }
+            }
+        };
+        let Some((check, detail)) = failed else {
+            return Ok(Down::Reverses);
+        };
+        findings.push(self.finding(migration, check, detail));
+        at_version.restore_into(&mut self.conn, self.db.path())?;
+        Ok(Down::Fails)
+    }
+
+    /// `PRAGMA integrity_check` and `PRAGMA foreign_key_check` after `migration`, of the
+    /// tables it can have changed.
+    fn check_clean(&mut self, migration: &Migration, findings: &mut Vec<Finding>) -> Result<()> {
+        let conn = &self.conn;
+        let sqlite = |e| Error::sqlite("check", self.db.path(), e);
+        let scope = self
+            .reach
+            .affected(conn, &[migration.sql().unwrap_or_default()])
+            .map_err(sqlite)?;
+        let integrity = integrity_problems_of(conn, &scope).map_err(sqlite)?;
+        if !integrity.is_empty() {
+            findings.push(self.finding(migration, CHECK_INTEGRITY, integrity.join("\n")));
+        }
+        let foreign_keys = foreign_key_problems_in(conn, Some(&scope));
+        if !foreign_keys.is_empty() {
+            findings.push(self.finding(migration, CHECK_FOREIGN_KEYS, foreign_keys.join("\n")));
+        }
+        Ok(())
+    }
+
+    /// The whole set at once on a new database gives the schema step by step gave, and
+    /// running the runner again changes nothing. What fails is a finding of `last`.
+    pub(crate) fn check_whole_set(
+        &self,
+        last: &Migration,
+        findings: &mut Vec<Finding>,
+    ) -> Result<bool> {
+        let migrations = &self.settings.migrations;
+        let at_once = self.settings.scratch()?;
+        match at_once.migrate_to(last.version()) {
+            Ok(()) => {}
+            Err(error @ Error::Migration { .. }) => {
+                findings.push(self.finding(last, CHECK_AT_ONCE, error.with_causes()));
+                return Ok(false);
+            }
+            Err(other) => return Err(other),
+        }
+        let all = at_once.schema()?;
+        let mut passed = true;
+        if all != self.before {
+            let diff = all.diff_labeled(&self.before, "all at once", "step by step");
+            findings.push(self.finding(last, CHECK_AT_ONCE, diff));
+            passed = false;
+        }
+        let history = |db: &TestDb| -> Result<Vec<(Version, u64)>> {
+            let mut conn = db.connect()?;
+            Ok(crate::migrations::history::applied(&mut conn, db.path())?
+                .iter()
+                .map(|m| (m.version(), m.checksum()))
+                .collect())
+        };
+        let history_before = history(&at_once)?;
+        let mut conn = at_once.connect()?;
+        crate::migrations::runner::run(&mut conn, migrations, last.version(), at_once.path())?;
+        drop(conn);
+        let rerun = at_once.schema()?;
+        if rerun != all || history(&at_once)? != history_before {
+            let diff = all.diff_labeled(&rerun, "first run", "second run");
+            findings.push(self.finding(last, CHECK_RERUN, diff));
+            passed = false;
+        }
+        Ok(passed)
+    }
+
+    fn finding(&self, migration: &Migration, check: &'static str, detail: String) -> Finding {
+        finding(self.settings, migration, FindingKind::Schema, check, detail)
+    }
+}
+
+/// A finding of `migration` with no table, column or script.
+pub(crate) fn finding(
+    settings: &Settings,
+    migration: &Migration,
+    kind: FindingKind,
+    check: &'static str,
+    detail: String,
+) -> Finding {
+    Finding {
+        version: migration.version(),
+        migration: migration.to_string(),
+        file: settings
+            .migrations
+            .file(migration.version())
+            .map(ToOwned::to_owned),
+        kind,
+        check,
+        table: None,
+        column: None,
+        detail,
+        script: None,
+        lost_data: false,
+    }
+}

@@ -1,0 +1,184 @@
+//! [`Finding`]: one check of one migration that failed.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A migration version (refinery's version type).
+type Version = refinery::SchemaVersion;
+
+/// One check of one migration that failed: which migration and file, which check, where
+/// (table, column) and what was found, and for a failure over rows, the script that
+/// reproduces it. Listed by [`StepReport::findings`](crate::replay::StepReport::findings)
+/// and carried by [`Error::Findings`](crate::Error::Findings).
+///
+/// Its `Display` is the whole finding, as a person reads it:
+///
+/// ```text
+/// replay check failed at V2__profiles (<project>/migrations/V2__profiles.sql): up then down must leave no trace
+/// --- before up
+/// +++ after up and down
+/// …
+/// ```
+///
+/// # Examples
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # std::fs::write(dir.path().join("V1__users.sql"), "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?;
+/// # std::fs::write(dir.path().join("V2__index.sql"), "CREATE INDEX users_email ON users(email);")?;
+/// # std::fs::write(dir.path().join("V2__index.down.sql"), "SELECT 1;")?;
+/// use sqlite_testdb::{Error, Migrations, replay};
+///
+/// let err = replay::check(&Migrations::from_dir(dir.path())?).unwrap_err();
+/// let Error::Findings { report } = &err else { panic!("{err}") };
+/// let finding = &report.findings()[0];
+/// assert_eq!((finding.version(), finding.check()), (2, "up then down must leave no trace"));
+/// assert!(finding.detail().contains("+create index users_email on users(email);"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub(crate) version: Version,
+    pub(crate) migration: String,
+    pub(crate) file: Option<PathBuf>,
+    pub(crate) kind: FindingKind,
+    pub(crate) check: &'static str,
+    pub(crate) table: Option<String>,
+    pub(crate) column: Option<String>,
+    pub(crate) detail: String,
+    pub(crate) script: Option<PathBuf>,
+    pub(crate) lost_data: bool,
+}
+
+/// Which checks a [`Finding`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FindingKind {
+    /// The checks on empty databases: applies, integrity, down script, step by step.
+    Schema,
+    /// The checks over generated rows.
+    Data,
+    /// The checks of an upgrade of a copy of a real database.
+    Upgrade,
+}
+
+impl Finding {
+    /// The migration's version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The migration, as refinery names it: `V3__client_secret_versions`.
+    pub fn migration(&self) -> &str {
+        &self.migration
+    }
+
+    /// The migration's file; `None` for one from a runner or built in code.
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
+    /// Which checks found it.
+    pub fn kind(&self) -> FindingKind {
+        self.kind
+    }
+
+    /// The check that failed, e.g. `up then down must leave no trace` or `must keep every
+    /// generated row and value`.
+    pub fn check(&self) -> &'static str {
+        self.check
+    }
+
+    /// The table involved, where known.
+    pub fn table(&self) -> Option<&str> {
+        self.table.as_deref()
+    }
+
+    /// The column involved (several: comma separated), where known.
+    pub fn column(&self) -> Option<&str> {
+        self.column.as_deref()
+    }
+
+    /// What was found: a schema diff, a pragma's output, SQLite's message and the rows
+    /// involved, or the rows and values lost.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    /// The SQL script that reproduces a failure over generated rows (`sqlite3 < script`),
+    /// kept in a folder of its own in the temp folder.
+    pub fn script(&self) -> Option<&Path> {
+        self.script.as_deref()
+    }
+
+    /// Whether the migration lost or changed rows or values: marking it as a deliberate
+    /// change ([`DataOptions::expect_changes`](crate::DataOptions::expect_changes), or the
+    /// command's `--expect-changes`) lists the changes instead.
+    pub fn lost_data(&self) -> bool {
+        self.lost_data
+    }
+
+    /// The finding's first line: what failed where.
+    pub fn headline(&self) -> String {
+        let what = match self.kind {
+            FindingKind::Schema => "replay check failed",
+            FindingKind::Data => "replay with data failed",
+            FindingKind::Upgrade => "upgrade failed",
+        };
+        let file = self
+            .file
+            .as_deref()
+            .map_or_else(|| "embedded".to_owned(), |f| f.display().to_string());
+        let place = match (&self.table, &self.column) {
+            (Some(t), Some(c)) => format!(" (table {t}, column {c})"),
+            (Some(t), None) => format!(" (table {t})"),
+            (None, Some(c)) => format!(" (column {c})"),
+            (None, None) => String::new(),
+        };
+        format!(
+            "{what} at {} ({file}): {}{place}",
+            self.migration, self.check
+        )
+    }
+
+    /// The shell command that runs the reproduction script, `sqlite3 < <script>` (quoted for
+    /// a shell where it needs to be), if there is one.
+    pub fn reproduce_command(&self) -> Option<String> {
+        let script = self.script.as_deref()?.display().to_string();
+        let plain = script.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '+' | ':' | '\\')
+        });
+        let script = if plain {
+            script
+        } else {
+            format!("'{}'", script.replace('\'', r"'\''"))
+        };
+        Some(format!("sqlite3 < {script}"))
+    }
+
+    /// The one-line label of the summary: `V18 up then down must leave no trace`.
+    pub(crate) fn label(&self) -> String {
+        format!("V{} {}", self.version, self.check)
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.headline())?;
+        if !self.detail.is_empty() {
+            write!(f, "\n{}", self.detail.trim_end())?;
+        }
+        if self.lost_data {
+            write!(
+                f,
+                "\n(if the migration deletes or changes them on purpose, mark it: \
+                 DataOptions::expect_changes({}))",
+                self.version
+            )?;
+        }
+        if let Some(command) = self.reproduce_command() {
+            write!(f, "\nreproduce with: {command}")?;
+        }
+        Ok(())
+    }
+}

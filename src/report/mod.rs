@@ -1,0 +1,17 @@
+//! What the checks found, as plain data: a [`ReplayReport`] with one [`StepReport`] per
+//! migration and every [`Finding`], the [`DataChange`]s of deliberate data changes, the
+//! [`GeneratedRows`] of the row generator. The lowest layer of the crate, below the errors
+//! that carry a report.
+
+mod data_change;
+mod finding;
+mod generated_rows;
+mod replay_report;
+mod step;
+
+pub use data_change::DataChange;
+pub use finding::{Finding, FindingKind};
+pub use generated_rows::{GeneratedRows, TableRows};
+pub use replay_report::ReplayReport;
+pub(crate) use step::StepData;
+pub use step::{Down, Progress, StepReport};

@@ -1,0 +1,336 @@
+//! [`ReplayReport`]: what the replay checks found, one [`StepReport`] per migration.
+
+use std::fmt;
+
+use super::finding::Finding;
+use super::generated_rows::GeneratedRows;
+use super::step::{Down, StepReport};
+
+/// A migration version (refinery's version type).
+type Version = refinery::SchemaVersion;
+
+/// The result of the replay checks: one [`StepReport`] per version, and every
+/// [`Finding`]. [`check`](crate::replay::check) returns it when nothing failed, and
+/// [`Error::Findings`](crate::Error::Findings) carries it when something did.
+///
+/// Its `Display` is one line per version, then a summary:
+///
+/// ```text
+/// V1__users                     applies; integrity ok; foreign keys ok; down reverses it
+/// V2__clients                   applies; integrity ok; foreign keys ok; no down script
+/// step by step = all at once; re-running the runner changes nothing
+/// ```
+///
+/// From [`check_with_data`](crate::replay::check_with_data), each line also says what became of the generated rows, the
+/// changes of a migration marked [`DataOptions::expect_changes`](crate::DataOptions::expect_changes) follow it, indented, and a
+/// last line tells of the rows generated at the latest version:
+///
+/// ```text
+/// V1__users    applies; integrity ok; foreign keys ok; down reverses it; no table to fill before it
+/// V2__clients  applies; integrity ok; foreign keys ok; down reverses it; 50 generated rows in 1 table kept
+/// V3__purge    applies; integrity ok; foreign keys ok; no down script; 100 generated rows in 2 tables, changed as expected:
+///     users: 12 of 50 rows lost, e.g. (id, email) = (3, 'user2@example.com')
+/// step by step = all at once; re-running the runner changes nothing
+/// at V3__purge: 150 generated rows in 3 tables; integrity ok; foreign keys ok
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayReport {
+    pub(crate) steps: Vec<StepReport>,
+    pub(crate) latest: Option<GeneratedRows>,
+    /// Whether the whole set was also compared with itself: step by step against all at
+    /// once, and the runner run again (not when a migration did not apply, nor on an
+    /// upgrade).
+    pub(crate) whole_set: bool,
+    /// The database whose copy was upgraded, and the version it was at.
+    pub(crate) upgraded: Option<(std::path::PathBuf, Option<Version>)>,
+    /// Whether the run stopped at its first finding.
+    pub(crate) stopped_early: bool,
+}
+
+impl ReplayReport {
+    /// One report per migration, by version.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__names", "ALTER TABLE users ADD COLUMN name TEXT;")?,
+    /// # ])?;
+    /// let report = sqlite_testdb::replay::check(&m)?;
+    /// assert_eq!(report.steps().len(), m.len());
+    /// assert_eq!(report.steps()[1].migration(), "V2__names");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn steps(&self) -> &[StepReport] {
+        &self.steps
+    }
+
+    /// The rows [`check_with_data`](crate::replay::check_with_data) generated in a database at the latest version, after
+    /// the last step (so every table gets rows, also those the last migration creates);
+    /// `None` for [`check`](crate::replay::check).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
+    /// use sqlite_testdb::{DataOptions, replay};
+    ///
+    /// let report = replay::check_with_data(&m, DataOptions::default().rows_per_table(3))?;
+    /// assert_eq!(report.generated_at_latest().map(|g| g.inserted()), Some(3));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn generated_at_latest(&self) -> Option<&GeneratedRows> {
+        self.latest.as_ref()
+    }
+
+    /// The versions that have no down script.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # for (file, sql) in [("V1__users.sql", "CREATE TABLE users(id INTEGER PRIMARY KEY);"), ("V1__users.down.sql", "DROP TABLE users;"),
+    /// #     ("V2__posts.sql", "CREATE TABLE posts(id INTEGER PRIMARY KEY);"),
+    /// #     ("V3__purge.sql", "DELETE FROM users;"), ("V3__purge.down.sql", "-- deleted rows cannot come back")] {
+    /// #     std::fs::write(dir.path().join(file), sql)?;
+    /// # }
+    /// use sqlite_testdb::{Migrations, replay};
+    ///
+    /// let report = replay::check(&Migrations::from_dir(dir.path())?)?;
+    /// assert_eq!(report.without_down_script(), [2]);      // V2__posts.down.sql is missing
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn without_down_script(&self) -> Vec<Version> {
+        self.versions_where(Down::Missing)
+    }
+
+    /// The versions whose down script holds only comments.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # for (file, sql) in [("V1__users.sql", "CREATE TABLE users(id INTEGER PRIMARY KEY);"), ("V1__users.down.sql", "DROP TABLE users;"),
+    /// #     ("V2__posts.sql", "CREATE TABLE posts(id INTEGER PRIMARY KEY);"),
+    /// #     ("V3__purge.sql", "DELETE FROM users;"), ("V3__purge.down.sql", "-- deleted rows cannot come back")] {
+    /// #     std::fs::write(dir.path().join(file), sql)?;
+    /// # }
+    /// use sqlite_testdb::{Migrations, replay};
+    ///
+    /// let report = replay::check(&Migrations::from_dir(dir.path())?)?;
+    /// assert_eq!(report.irreversible(), [3]);             // V3__purge.down.sql is only a comment
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn irreversible(&self) -> Vec<Version> {
+        self.versions_where(Down::Irreversible)
+    }
+
+    /// Every finding, by version.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// let report = sqlite_testdb::replay::check(&m)?;
+    /// assert!(report.findings().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn findings(&self) -> Vec<&Finding> {
+        self.steps.iter().flat_map(|s| &s.findings).collect()
+    }
+
+    /// Whether every check passed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// assert!(sqlite_testdb::replay::check(&m)?.passed());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn passed(&self) -> bool {
+        self.steps
+            .iter()
+            .all(|s| s.checked && s.findings.is_empty())
+    }
+
+    /// One line: `3 of 56 migrations have findings: V18 up then down must leave no trace,
+    /// …`, or that every check passed; with the versions that could not be checked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// assert_eq!(sqlite_testdb::replay::check(&m)?.summary(), "1 migration checked: no findings");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn summary(&self) -> String {
+        let total = self.steps.len();
+        let failing = self.steps.iter().filter(|s| !s.findings.is_empty()).count();
+        let mut text = if failing == 0 {
+            format!(
+                "{total} migration{} checked: no findings",
+                if total == 1 { "" } else { "s" }
+            )
+        } else {
+            let labels: Vec<String> = self.findings().iter().map(|f| f.label()).collect();
+            format!(
+                "{failing} of {total} migration{} {} findings: {}",
+                if total == 1 { "" } else { "s" },
+                if failing == 1 { "has" } else { "have" },
+                labels.join(", ")
+            )
+        };
+        let unchecked: Vec<&StepReport> = self.steps.iter().filter(|s| !s.checked).collect();
+        if let (Some(first), Some(last)) = (unchecked.first(), unchecked.last()) {
+            let range = if first.version == last.version {
+                format!("V{}", first.version)
+            } else {
+                format!("V{} to V{}", first.version, last.version)
+            };
+            let reason = if self.stopped_early {
+                "stopped at the first finding"
+            } else {
+                "an earlier migration does not apply"
+            };
+            text.push_str(&format!("; {range} not checked: {reason}"));
+        }
+        text
+    }
+
+    /// One line per migration (what it passed, or the checks it failed), then the whole
+    /// set and the rows at the latest version: the report without its findings in full.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// let report = sqlite_testdb::replay::check(&m)?;
+    /// assert_eq!(
+    ///     report.overview(),
+    ///     "V1__users  applies; integrity ok; foreign keys ok; no down script\n\
+    ///      step by step = all at once; re-running the runner changes nothing\n"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn overview(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        if let Some((path, version)) = &self.upgraded {
+            let at = version.map_or_else(|| "no migration".to_owned(), |v| format!("V{v}"));
+            writeln!(out, "upgrade of a copy of {} (at {at})", path.display()).ok();
+        }
+        let width = self
+            .steps
+            .iter()
+            .map(|s| s.migration.len())
+            .max()
+            .unwrap_or(0);
+        for step in &self.steps {
+            if !step.checked {
+                writeln!(out, "{:width$}  not checked", step.migration).ok();
+                continue;
+            }
+            if !step.findings.is_empty() {
+                let checks: Vec<&str> = step.findings.iter().map(|x| x.check).collect();
+                writeln!(
+                    out,
+                    "{:width$}  FAILED: {}",
+                    step.migration,
+                    checks.join("; ")
+                )
+                .ok();
+                continue;
+            }
+            let down = match step.down {
+                Down::Reverses => "down reverses it",
+                Down::Missing => "no down script",
+                Down::Irreversible => "down script is only comments: irreversible",
+                Down::Fails | Down::NotChecked => "down script not checked",
+            };
+            write!(
+                out,
+                "{:width$}  applies; integrity ok; foreign keys ok; {down}",
+                step.migration
+            )
+            .ok();
+            match &step.data {
+                None => {
+                    writeln!(out).ok();
+                }
+                Some(data) if data.generated.tables().is_empty() && self.upgraded.is_none() => {
+                    writeln!(out, "; no table to fill before it").ok();
+                }
+                Some(data) => {
+                    let outcome = if data.changes.is_empty() {
+                        " kept"
+                    } else {
+                        ", changed as expected:"
+                    };
+                    let rows = if self.upgraded.is_some() {
+                        "the rows".to_owned()
+                    } else {
+                        rows_summary(&data.generated)
+                    };
+                    writeln!(out, "; {rows}{outcome}").ok();
+                    for change in &data.changes {
+                        writeln!(out, "    {change}").ok();
+                    }
+                }
+            }
+        }
+        if self.whole_set {
+            writeln!(
+                out,
+                "step by step = all at once; re-running the runner changes nothing"
+            )
+            .ok();
+        }
+        if let (Some(latest), Some(last)) = (&self.latest, self.steps.last()) {
+            writeln!(
+                out,
+                "at {}: {}; integrity ok; foreign keys ok",
+                last.migration,
+                rows_summary(latest)
+            )
+            .ok();
+        }
+        out
+    }
+
+    fn versions_where(&self, down: Down) -> Vec<Version> {
+        self.steps
+            .iter()
+            .filter(|s| s.down == down)
+            .map(|s| s.version)
+            .collect()
+    }
+}
+
+impl fmt::Display for ReplayReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.overview())?;
+        for finding in self.findings() {
+            writeln!(f, "\n{finding}")?;
+        }
+        if !self.passed() {
+            writeln!(f, "\n{}", self.summary())?;
+        }
+        Ok(())
+    }
+}
+
+/// `150 generated rows in 3 tables (2 skipped)`.
+fn rows_summary(rows: &GeneratedRows) -> String {
+    let tables = rows.tables().len();
+    let mut text = format!(
+        "{} generated rows in {tables} table{}",
+        rows.inserted(),
+        if tables == 1 { "" } else { "s" }
+    );
+    if rows.skipped() > 0 {
+        text.push_str(&format!(" ({} skipped)", rows.skipped()));
+    }
+    text
+}
