@@ -828,3 +828,236 @@ fn data_options_without_with_data_are_a_usage_error() -> TestResult {
     assert!(run.stderr.contains("--with-data"), "{}", run.stderr);
     Ok(())
 }
+
+/// Removes the folders of the reproduction scripts a run's output names.
+fn remove_scripts(output: &str) -> std::io::Result<()> {
+    for line in output.lines() {
+        if let Some(path) = line.strip_prefix("reproduce with: sqlite3 < ")
+            && let Some(folder) = Path::new(path.trim_matches('\'')).parent()
+            && folder.is_dir()
+        {
+            fs::remove_dir_all(folder)?;
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn check_reports_every_failing_version_in_one_run_text_and_json() -> TestResult {
+    let set = bad_set("three_findings");
+    let run = run([OsStr::new("check"), arg(&set), OsStr::new("--with-data")])?;
+    remove_scripts(&run.stdout)?;
+    assert_eq!(run.code, Some(1), "{run:?}");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("V1__users ") && lines[0].contains("applies;"),
+        "{}",
+        run.stdout
+    );
+    for (line, check) in [
+        (1, "FAILED: up then down must leave no trace"),
+        (
+            2,
+            "FAILED: down script must run; down script must apply to a database holding generated rows",
+        ),
+        (3, "FAILED: must keep every generated row and value"),
+    ] {
+        assert!(lines[line].ends_with(check), "{}", run.stdout);
+    }
+    for needle in [
+        "\nreplay check failed at V2__profiles (",
+        "\nreplay check failed at V3__tags (",
+        "\nreplay with data failed at V4__purge_inactive (",
+        // The advice in the command's terms.
+        "mark it: --expect-changes 4, or add 4 to expect-changes in ",
+    ] {
+        assert!(run.stdout.contains(needle), "{needle}: {}", run.stdout);
+    }
+    assert!(!run.stdout.contains("DataOptions"), "{}", run.stdout);
+    let summary = "3 of 4 migrations have findings: V2 up then down must leave no trace, V3 \
+                   down script must run, V3 down script must apply to a database holding \
+                   generated rows, V4 must keep every generated row and value";
+    assert_eq!(lines.last().copied(), Some(summary));
+    assert_eq!(run.stderr, format!("error: {summary}\n"));
+
+    let json = run_json_check(&set, &["--with-data"])?;
+    let versions: Vec<i64> = json["findings"]
+        .as_array()
+        .ok_or("no findings")?
+        .iter()
+        .filter_map(|f| f["version"].as_i64())
+        .collect();
+    assert_eq!(versions, [2, 3, 3, 4], "{json}");
+    assert_eq!(
+        json["findings"][3]["hint"]
+            .as_str()
+            .map(|h| h.contains("--expect-changes 4")),
+        Some(true)
+    );
+    assert_eq!(json["summary"], summary);
+
+    // --fail-fast: the first finding only.
+    let fast = self::run([
+        OsStr::new("check"),
+        arg(&set),
+        OsStr::new("--with-data"),
+        OsStr::new("--fail-fast"),
+    ])?;
+    remove_scripts(&fast.stdout)?;
+    assert_eq!(fast.code, Some(1), "{fast:?}");
+    assert_eq!(
+        fast.stdout.matches("\nreplay ").count(),
+        1,
+        "{}",
+        fast.stdout
+    );
+    assert!(
+        fast.stderr
+            .ends_with("; V3 to V4 not checked: stopped at the first finding\n"),
+        "{}",
+        fast.stderr
+    );
+    Ok(())
+}
+
+/// `check DIR --json EXTRA…`, its JSON; the scripts it keeps are removed.
+fn run_json_check(dir: &Path, extra: &[&str]) -> Result<Value, Box<dyn std::error::Error>> {
+    let mut args = vec![OsStr::new("check"), arg(dir), OsStr::new("--json")];
+    args.extend(extra.iter().map(OsStr::new));
+    let run = run(args)?;
+    let json = run.json()?;
+    for finding in json["findings"].as_array().into_iter().flatten() {
+        if let Some(folder) = finding["script"]
+            .as_str()
+            .and_then(|s| Path::new(s).parent())
+        {
+            fs::remove_dir_all(folder)?;
+        }
+    }
+    Ok(json)
+}
+
+#[test]
+fn a_config_file_beside_the_migrations_marks_deliberate_changes() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    for entry in fs::read_dir(bad_set("data_purge"))? {
+        let entry = entry?;
+        fs::copy(entry.path(), dir.path().join(entry.file_name()))?;
+    }
+    let failing = run([
+        OsStr::new("check"),
+        arg(dir.path()),
+        OsStr::new("--with-data"),
+    ])?;
+    remove_scripts(&failing.stdout)?;
+    assert_eq!(failing.code, Some(1), "{failing:?}");
+    let config = dir.path().join("sqlite-testdb.toml");
+    assert!(
+        failing.stdout.contains(&format!(
+            "mark it: --expect-changes 2, or add 2 to expect-changes in {}",
+            config.display()
+        )),
+        "{}",
+        failing.stdout
+    );
+
+    fs::write(
+        &config,
+        "# V2 purges old sessions on purpose.\nexpect-changes = [2]\nrows = 30\n",
+    )?;
+    let passing = run([
+        OsStr::new("check"),
+        arg(dir.path()),
+        OsStr::new("--with-data"),
+    ])?;
+    assert_eq!(passing.code, Some(0), "{passing:?}");
+    assert!(
+        passing
+            .stdout
+            .contains("30 generated rows in 1 table, changed as expected:"),
+        "{}",
+        passing.stdout
+    );
+
+    // A setting the command does not know is an error naming the file and the setting.
+    fs::write(&config, "expect_changes = [2]\n")?;
+    let bad = run([
+        OsStr::new("check"),
+        arg(dir.path()),
+        OsStr::new("--with-data"),
+    ])?;
+    assert_eq!(bad.code, Some(2), "{bad:?}");
+    assert!(
+        bad.stderr.contains("sqlite-testdb.toml")
+            && bad.stderr.contains("unknown setting `expect_changes`"),
+        "{}",
+        bad.stderr
+    );
+    Ok(())
+}
+
+#[test]
+fn check_from_upgrades_a_copy_of_a_real_database_and_bad_ones_exit_2() -> TestResult {
+    let parent = tempfile::tempdir()?;
+    let m = sqlite_testdb::Migrations::from_dir(examples())?;
+    let db = sqlite_testdb::TestDb::builder(&m)
+        .version(3)
+        .seed_sql("INSERT INTO users(email) VALUES ('ada@example.com'), ('grace@example.com')")
+        .build_in(parent.path())?
+        .keep()?;
+    let before = fs::read(&db)?;
+    let run = run([
+        OsStr::new("check"),
+        arg(&examples()),
+        OsStr::new("--from"),
+        arg(&db),
+    ])?;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("upgrade of a copy of {} (at V3)", db.display())
+    );
+    assert_eq!(lines.len(), 5, "{}", run.stdout);
+    assert!(
+        lines[1].starts_with("V4__key_rotation_events "),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(fs::read(&db)?, before);
+
+    let text = parent.path().join("notes.txt");
+    fs::write(
+        &text,
+        "no database here, only words and words and words ".repeat(20),
+    )?;
+    let plain = parent.path().join("plain.sqlite");
+    rusqlite::Connection::open(&plain)?.execute_batch("CREATE TABLE t(x);")?;
+    for (file, says) in [
+        (&text, "is not a SQLite database"),
+        (&plain, "has no migration history"),
+    ] {
+        let bad = self::run([
+            OsStr::new("check"),
+            arg(&examples()),
+            OsStr::new("--from"),
+            arg(file),
+        ])?;
+        assert_eq!(bad.code, Some(2), "{bad:?}");
+        assert!(
+            bad.stderr.contains(&file.display().to_string()) && bad.stderr.contains(says),
+            "{}",
+            bad.stderr
+        );
+        let json = self::run([
+            OsStr::new("check"),
+            arg(&examples()),
+            OsStr::new("--from"),
+            arg(file),
+            OsStr::new("--json"),
+        ])?
+        .json()?;
+        assert_eq!(json["error"]["kind"], "bad_input", "{json}");
+    }
+    Ok(())
+}

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 
 use common::{example_migrations, folder, test_migrations};
-use sqlite_testdb::{Error, Migrations, TestDb};
+use sqlite_testdb::{Error, Migrations, TestDb, replay};
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
 
@@ -372,5 +372,60 @@ fn diesel_folder_with_a_bad_name_or_no_up_sql_is_an_error_naming_it() -> TestRes
         matches!(&err, Some(Error::BadDieselMigration { path, reason: "it has no up.sql" }) if path.ends_with("2024-01-02-000000_posts")),
         "{err:?}"
     );
+    Ok(())
+}
+
+#[test]
+fn diesel_folder_names_are_a_version_then_any_name_as_diesel_reads_them() -> TestResult {
+    let dir = folder(&[
+        (
+            "00000000000000_diesel_initial_setup/up.sql",
+            "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT);",
+        ),
+        (
+            "2018-12-25-164502_media-cover-deletion/up.sql",
+            "CREATE TABLE media(id INTEGER PRIMARY KEY, cover_id INTEGER);",
+        ),
+        (
+            "2018-12-25-164502_media-cover-deletion/down.sql",
+            "DROP TABLE media;",
+        ),
+        (
+            "2024-03-13_170000_sso_userscascade/up.sql",
+            "CREATE TABLE sso_users(id INTEGER PRIMARY KEY);",
+        ),
+        (
+            "2024.05.01_add notes/up.sql",
+            "CREATE TABLE notes(id INTEGER PRIMARY KEY);",
+        ),
+    ])?;
+    let m = Migrations::from_dir(dir.path())?;
+    let names: Vec<String> = m.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        names,
+        [
+            "V1__diesel_initial_setup",
+            "V2__media_cover_deletion",
+            "V3__170000_sso_userscascade",
+            "V4__add_notes",
+        ]
+    );
+    assert!(
+        m.file(2)
+            .is_some_and(|f| f.ends_with("2018-12-25-164502_media-cover-deletion/up.sql"))
+    );
+    assert_eq!(m.down_script(2).map(|d| d.sql()), Some("DROP TABLE media;"));
+    replay::check(&m)?;
+
+    // No `_`, or nothing on one side of it: not a migration folder.
+    for bad in ["20240101", "_users", "2024-01-01_"] {
+        let dir = folder(&[(&format!("{bad}/up.sql"), "SELECT 1;")])?;
+        let err = Migrations::from_dir(dir.path()).err();
+        assert!(
+            matches!(&err, Some(Error::BadDieselMigration { path, reason })
+                if path.ends_with(bad) && reason.contains("<version>_<name>")),
+            "{bad}: {err:?}"
+        );
+    }
     Ok(())
 }

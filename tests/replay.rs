@@ -251,3 +251,83 @@ fn replay_builder_honours_every_setting() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn one_run_reports_every_failing_version() -> TestResult {
+    let m = Migrations::from_dir(test_migrations("three_findings"))?;
+    let err = replay::check_with_data(&m, sqlite_testdb::DataOptions::default())
+        .err()
+        .ok_or("three failing versions passed")?;
+    let report = err.report().ok_or("not a finding")?;
+    let findings: Vec<(i32, &str)> = report
+        .findings()
+        .iter()
+        .map(|f| (f.version(), f.check()))
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            (2, "up then down must leave no trace"),
+            (3, "down script must run"),
+            (
+                3,
+                "down script must apply to a database holding generated rows"
+            ),
+            (4, "must keep every generated row and value"),
+        ],
+        "{err}"
+    );
+    // Every version was checked, the whole set too.
+    assert!(report.steps().iter().all(|s| s.checked()));
+    assert_eq!(
+        report.summary(),
+        "3 of 4 migrations have findings: V2 up then down must leave no trace, V3 down \
+         script must run, V3 down script must apply to a database holding generated rows, \
+         V4 must keep every generated row and value"
+    );
+    // The error's message is the summary, then every finding in full.
+    let text = err.to_string();
+    assert!(text.starts_with(&report.summary()), "{text}");
+    for needle in [
+        "\n\nreplay check failed at V2__profiles (",
+        "+create table profile_notes(",
+        "\n\nreplay check failed at V3__tags (",
+        "no such table: tag",
+        "\n\nreplay with data failed at V4__purge_inactive (",
+        "mark it: DataOptions::expect_changes(4))",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    for script in report.findings().iter().filter_map(|f| f.script()) {
+        if let Some(folder) = script.parent() {
+            std::fs::remove_dir_all(folder)?;
+        }
+    }
+
+    // Without rows: the two schema findings.
+    let err = replay::check(&m).err().ok_or("passed")?;
+    let versions: Vec<i32> = err
+        .report()
+        .map(|r| r.findings().iter().map(|f| f.version()).collect())
+        .unwrap_or_default();
+    assert_eq!(versions, [2, 3]);
+
+    // Stopping at the first: one finding, the rest not checked.
+    let err = sqlite_testdb::replay::Replay::new(&m)
+        .fail_fast()
+        .run()
+        .err()
+        .ok_or("passed")?;
+    let report = err.report().ok_or("not a finding")?;
+    assert_eq!(report.findings().len(), 1);
+    let checked: Vec<bool> = report.steps().iter().map(|s| s.checked()).collect();
+    assert_eq!(checked, [true, true, false, false]);
+    assert!(
+        report
+            .summary()
+            .ends_with("; V3 to V4 not checked: stopped at the first finding"),
+        "{}",
+        report.summary()
+    );
+    Ok(())
+}

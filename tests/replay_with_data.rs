@@ -242,8 +242,10 @@ fn unique_index_over_repeating_values_fails_showing_the_repeats() -> TestResult 
     let (first, rest) = failure.detail.split_once('\n').ok_or("a one-line detail")?;
     assert_eq!(first, "UNIQUE constraint failed: users.team");
     assert!(
-        rest.starts_with("the generated rows of users repeat team: ")
-            && rest.contains(" rows (rowid "),
+        rest.starts_with(
+            "the generated rows of users repeat team as the new index compares them: "
+        ) && rest.contains(" rows (rowid ")
+            && rest.contains("\ntwo rows that collide: (id, email, team) = ("),
         "{rest}"
     );
     assert!(
@@ -323,7 +325,7 @@ fn foreign_key_added_over_orphans_fails_listing_the_orphan_rows() -> TestResult 
     );
     assert_eq!(
         (failure.table.as_deref(), failure.column.as_deref()),
-        (Some("posts"), Some("author_id"))
+        (Some("posts"), Some("writer"))
     );
     let lines: Vec<&str> = failure.detail.lines().collect();
     assert_eq!(lines[0], "FOREIGN KEY constraint failed");
@@ -335,9 +337,8 @@ fn foreign_key_added_over_orphans_fails_listing_the_orphan_rows() -> TestResult 
     );
     assert!(
         lines[2].starts_with("posts rowid ")
-            && lines[2].contains(
-                ": author_id has no match in authors(id); the row: (id, author_id, title) = ("
-            ),
+            && lines[2]
+                .contains(": writer has no match in authors(id); the row: (id, writer, title) = ("),
         "{}",
         failure.detail
     );
@@ -665,5 +666,262 @@ fn schema_checks_run_first_and_fail_as_in_check() -> TestResult {
         .map(|r| r.findings().iter().map(|f| f.check()).collect())
         .unwrap_or_default();
     assert_eq!(checks, ["up then down must leave no trace"], "{err}");
+    Ok(())
+}
+
+/// The findings of `check_with_data` with the default options on migrations given as
+/// `(file name, SQL)`; their scripts removed.
+fn findings_with_data(
+    files: &[(&str, &str)],
+) -> Result<Vec<sqlite_testdb::replay::Finding>, Box<dyn std::error::Error>> {
+    let dir = common::folder(files)?;
+    let m = Migrations::from_dir(dir.path())?;
+    let found: Vec<sqlite_testdb::replay::Finding> =
+        match replay::check_with_data(&m, DataOptions::default()) {
+            Ok(_) => Vec::new(),
+            Err(e) => e
+                .report()
+                .ok_or_else(|| format!("not a finding: {e}"))?
+                .findings()
+                .into_iter()
+                .cloned()
+                .collect(),
+        };
+    for script in found.iter().filter_map(|f| f.script()) {
+        if let Some(folder) = script.parent() {
+            std::fs::remove_dir_all(folder)?;
+        }
+    }
+    Ok(found)
+}
+
+#[test]
+fn a_unique_index_over_emails_nothing_kept_unique_is_caught_naming_two_rows() -> TestResult {
+    let found = findings_with_data(&[
+        (
+            "V1__contacts.sql",
+            "CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT NOT NULL, name TEXT);",
+        ),
+        (
+            "V2__one_contact_per_email.sql",
+            "CREATE UNIQUE INDEX contacts_email_uq ON contacts (email);",
+        ),
+    ])?;
+    let [finding] = found.as_slice() else {
+        panic!("{found:#?}")
+    };
+    assert_eq!(
+        (finding.version(), finding.table(), finding.column()),
+        (2, Some("contacts"), Some("email"))
+    );
+    let detail = finding.detail();
+    assert!(
+        detail.starts_with("UNIQUE constraint failed: contacts.email\n"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains(
+            "the generated rows of contacts repeat email as the new index compares them: "
+        ),
+        "{detail}"
+    );
+    let pair = detail
+        .lines()
+        .find_map(|l| l.strip_prefix("two rows that collide: "))
+        .ok_or("no colliding rows")?;
+    let rows: Vec<&str> = pair.split(" and ").collect();
+    assert_eq!(rows.len(), 2, "{pair}");
+    assert!(
+        rows.iter().all(|r| r.starts_with("(id, email, name) = (")),
+        "{pair}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_nocase_unique_index_over_emails_differing_only_in_case_is_caught() -> TestResult {
+    // Unique as stored (bytes), so no email repeats exactly: only in case.
+    let found = findings_with_data(&[
+        (
+            "V1__contacts.sql",
+            "CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE);",
+        ),
+        (
+            "V2__emails_without_case.sql",
+            "CREATE UNIQUE INDEX contacts_email_nocase ON contacts (email COLLATE NOCASE);",
+        ),
+    ])?;
+    let [finding] = found.as_slice() else {
+        panic!("{found:#?}")
+    };
+    assert_eq!(
+        (finding.table(), finding.column()),
+        (Some("contacts"), Some("email"))
+    );
+    let pair = finding
+        .detail()
+        .lines()
+        .find_map(|l| l.strip_prefix("two rows that collide: "))
+        .ok_or("no colliding rows")?;
+    // The two emails shown are equal but for case.
+    let emails: Vec<&str> = pair
+        .split(" and ")
+        .filter_map(|row| row.split_once(", '")?.1.strip_suffix("')"))
+        .collect();
+    let [a, b] = emails.as_slice() else {
+        panic!("{pair}")
+    };
+    assert!(a != b && a.eq_ignore_ascii_case(b), "{pair}");
+    Ok(())
+}
+
+#[test]
+fn a_reference_kept_before_it_is_declared_is_respected_by_the_generated_rows() -> TestResult {
+    // notes.team_uuid names teams, which V2 creates; V3 declares the reference. The
+    // application could only have written team keys there (or NULL): no finding.
+    let found = findings_with_data(&[
+        (
+            "V1__notes.sql",
+            "CREATE TABLE notes (uuid TEXT NOT NULL PRIMARY KEY, body TEXT NOT NULL, team_uuid TEXT);",
+        ),
+        (
+            "V2__teams.sql",
+            "CREATE TABLE teams (uuid TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL);\n\
+             CREATE TABLE members (id INTEGER PRIMARY KEY, team_uuid TEXT NOT NULL, user_name TEXT);",
+        ),
+        (
+            "V3__declare_references.sql",
+            "ALTER TABLE notes RENAME TO notes_old;\n\
+             CREATE TABLE notes (uuid TEXT NOT NULL PRIMARY KEY, body TEXT NOT NULL, team_uuid TEXT REFERENCES teams (uuid));\n\
+             INSERT INTO notes (uuid, body, team_uuid) SELECT uuid, body, team_uuid FROM notes_old;\n\
+             DROP TABLE notes_old;\n\
+             ALTER TABLE members RENAME TO members_old;\n\
+             CREATE TABLE members (id INTEGER PRIMARY KEY, team_uuid TEXT NOT NULL REFERENCES teams (uuid), user_name TEXT);\n\
+             INSERT INTO members SELECT * FROM members_old;\n\
+             DROP TABLE members_old;",
+        ),
+    ])?;
+    assert!(found.is_empty(), "{found:#?}");
+
+    // A name that says nothing is not followed: random values, and V2 meets orphans.
+    let found = findings_with_data(&[
+        (
+            "V1__tables.sql",
+            "CREATE TABLE teams (uuid TEXT NOT NULL PRIMARY KEY);\n\
+             CREATE TABLE notes (id INTEGER PRIMARY KEY, owner_group TEXT NOT NULL);",
+        ),
+        (
+            "V2__declare.sql",
+            "ALTER TABLE notes RENAME TO notes_old;\n\
+             CREATE TABLE notes (id INTEGER PRIMARY KEY, owner_group TEXT NOT NULL REFERENCES teams (uuid));\n\
+             INSERT INTO notes SELECT * FROM notes_old;\nDROP TABLE notes_old;",
+        ),
+    ])?;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].column(), Some("owner_group"));
+    Ok(())
+}
+
+#[test]
+fn a_column_whose_type_changes_keeps_its_numbers() -> TestResult {
+    // INTEGER to REAL and INTEGER to TEXT: 1 is stored as 1.0, 42 as '42', the same values.
+    let found = findings_with_data(&[
+        (
+            "V1__parts.sql",
+            "CREATE TABLE parts (id INTEGER PRIMARY KEY, qty INTEGER NOT NULL DEFAULT 0, code INTEGER NOT NULL);",
+        ),
+        (
+            "V2__retype.sql",
+            "ALTER TABLE parts RENAME TO parts_old;\n\
+             CREATE TABLE parts (id INTEGER PRIMARY KEY, qty REAL NOT NULL DEFAULT 0, code TEXT NOT NULL);\n\
+             INSERT INTO parts (id, qty, code) SELECT id, qty, code FROM parts_old;\n\
+             DROP TABLE parts_old;",
+        ),
+    ])?;
+    assert!(found.is_empty(), "{found:#?}");
+    // A text that only looks like a number is a change: '007' is not 7.
+    let found = findings_with_data(&[
+        (
+            "V1__codes.sql",
+            "CREATE TABLE codes (id INTEGER PRIMARY KEY, code TEXT NOT NULL);",
+        ),
+        ("V2__seed.sql", "INSERT INTO codes (code) VALUES ('007');"),
+        (
+            "V3__numbers.sql",
+            "ALTER TABLE codes RENAME TO codes_old;\n\
+             CREATE TABLE codes (id INTEGER PRIMARY KEY, code INTEGER NOT NULL);\n\
+             INSERT INTO codes SELECT * FROM codes_old;\nDROP TABLE codes_old;",
+        ),
+    ])?;
+    assert!(
+        found.iter().any(|f| f.version() == 3
+            && f.column() == Some("code")
+            && f.detail().contains("'007' → 7")),
+        "{found:#?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_rebuild_of_a_referenced_table_passes_with_foreign_keys_off_as_the_application_runs_it()
+-> TestResult {
+    let dir = common::folder(&[
+        (
+            "V1__lists.sql",
+            "CREATE TABLE lists (id INTEGER PRIMARY KEY, title TEXT NOT NULL, pinned INTEGER NOT NULL DEFAULT 0);\n\
+             CREATE TABLE items (id INTEGER PRIMARY KEY, list_id INTEGER NOT NULL REFERENCES lists (id) ON DELETE CASCADE, label TEXT);",
+        ),
+        (
+            "V2__drop_pinned.sql",
+            "CREATE TABLE lists_new (id INTEGER PRIMARY KEY, title TEXT NOT NULL);\n\
+             INSERT INTO lists_new (id, title) SELECT id, title FROM lists;\n\
+             DROP TABLE lists;\nALTER TABLE lists_new RENAME TO lists;",
+        ),
+    ])?;
+    let m = Migrations::from_dir(dir.path())?;
+    // Foreign keys on: dropping the old lists cascades to every item.
+    let err = replay::check_with_data(&m, DataOptions::default())
+        .err()
+        .ok_or("the cascade went unnoticed")?;
+    let report = err.report().ok_or("not a finding")?;
+    let finding = report.findings()[0];
+    assert_eq!(
+        (finding.check(), finding.table()),
+        ("must keep every generated row and value", Some("items"))
+    );
+    for script in report.findings().iter().filter_map(|f| f.script()) {
+        if let Some(folder) = script.parent() {
+            std::fs::remove_dir_all(folder)?;
+        }
+    }
+    // Off, as SQLite's procedure for table changes says: the items stay.
+    replay::Replay::new(&m)
+        .with_data(DataOptions::default())
+        .foreign_keys_off()
+        .run()?;
+    Ok(())
+}
+
+#[test]
+fn a_migration_that_mangles_text_is_caught() -> TestResult {
+    // `+` adds numbers in SQLite: CHAR(13) + CHAR(10) is 0, so every '0' becomes '<br>'.
+    let found = findings_with_data(&[
+        (
+            "V1__items.sql",
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, notes TEXT);",
+        ),
+        (
+            "V2__line_breaks.sql",
+            "UPDATE items SET notes = replace(notes, char(13) + char(10), '<br>');",
+        ),
+    ])?;
+    assert!(
+        found
+            .iter()
+            .any(|f| f.check() == "must keep every generated row and value"
+                && f.column() == Some("notes")
+                && f.detail().contains("<br>")),
+        "{found:#?}"
+    );
     Ok(())
 }

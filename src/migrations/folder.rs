@@ -128,7 +128,7 @@ fn load_diesel(dir: PathBuf) -> Result<Folder> {
             .unwrap_or_default();
         let name = diesel_name(&folder_name).ok_or_else(|| Error::BadDieselMigration {
             path: folder.clone(),
-            reason: "its name is not <timestamp>_<name>",
+            reason: "its name is not <version>_<name>",
         })?;
         let up = folder.join("up.sql");
         if !up.is_file() {
@@ -142,7 +142,7 @@ fn load_diesel(dir: PathBuf) -> Result<Folder> {
             Migration::unapplied(&format!("V{version}__{name}"), &read(&up)?).map_err(|_| {
                 Error::BadDieselMigration {
                     path: folder.clone(),
-                    reason: "its name is not <timestamp>_<name>",
+                    reason: "its name is not <version>_<name>",
                 }
             })?;
         let down = folder.join("down.sql");
@@ -174,14 +174,27 @@ fn is_diesel_layout(dir: &Path) -> bool {
         .is_ok_and(|entries| entries.flatten().any(|e| e.path().join("up.sql").is_file()))
 }
 
-/// The name part of a diesel migration folder, `2024-01-15-120000_create_users` →
-/// `create_users`.
-fn diesel_name(folder: &str) -> Option<&str> {
-    let stamp = folder.find(|c: char| !(c.is_ascii_digit() || c == '-'))?;
-    let name = folder[stamp..].strip_prefix('_')?;
-    let valid =
-        stamp > 0 && !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_');
-    valid.then_some(name)
+/// The name of a diesel migration folder as refinery takes names: what follows the first
+/// `_` (before it is diesel's version), with every character refinery does not accept in a
+/// name (`-`, `.`, a space, …) written `_`. `2018-12-25-164502_media-cover-deletion` →
+/// `media_cover_deletion`; `2024-03-13_170000_sso_userscascade` →
+/// `170000_sso_userscascade`. `None` when there is no version or no name.
+fn diesel_name(folder: &str) -> Option<String> {
+    let (version, name) = folder.split_once('_')?;
+    if version.is_empty() || name.is_empty() {
+        return None;
+    }
+    Some(
+        name.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect(),
+    )
 }
 
 fn read(path: &Path) -> Result<String> {

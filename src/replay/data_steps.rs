@@ -20,6 +20,7 @@ use super::table_contents::{Tables, capture, compare};
 use crate::error::root_message;
 use crate::report::{DataChange, Finding, FindingKind, GeneratedRows, StepData};
 use crate::rows::generator::Generator;
+use crate::rows::implied::created_tables;
 use crate::schema::integrity::{integrity_problems, integrity_problems_of};
 use crate::sql::literal::{quote_identifier, text_literal};
 use crate::{DataOptions, Error, Result, Snapshot, TestDb, Version};
@@ -68,9 +69,14 @@ impl<'s> DataReplay<'s> {
     /// Over generated rows, from an empty database.
     pub(crate) fn generated(settings: &'s Settings, options: &'s DataOptions) -> Result<Self> {
         let db = settings.scratch()?;
+        let sqls = settings
+            .migrations
+            .iter()
+            .map(|m| m.sql().unwrap_or_default());
+        let generator = options.generator().later_tables(created_tables(sqls));
         Ok(DataReplay {
             settings,
-            generator: Some((options, options.generator())),
+            generator: Some((options, generator)),
             conn: db.connect()?,
             db,
             previous: None,

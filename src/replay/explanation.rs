@@ -11,6 +11,7 @@ use crate::error::sqlite_message;
 use crate::rows::table::{ordinary_columns, user_tables};
 use crate::schema::integrity::existing;
 use crate::sql::literal::{quote_identifier, shown};
+use crate::sql::tokens::{TokenKind, lex};
 use crate::{Error, Result, TestDb};
 
 /// How many generated rows a failure message shows.
@@ -31,7 +32,7 @@ pub(crate) fn explain(settings: &Settings, work: &TestDb, sql: &str, message: &s
         return Explanation::default();
     };
     if let Some(rest) = message.strip_prefix("UNIQUE constraint failed: ") {
-        explain_unique(&conn, rest)
+        explain_unique(&conn, sql, rest)
     } else if let Some(rest) = message.strip_prefix("NOT NULL constraint failed: ") {
         explain_not_null(&conn, rest)
     } else if message.starts_with("FOREIGN KEY constraint failed") {
@@ -59,7 +60,13 @@ fn explain_foreign_key(settings: &Settings, work: &TestDb, sql: &str) -> Result<
         .map_err(sqlite)?;
     let ran = conn.execute_batch(sql).err();
     let orphans = Orphans::find(&conn, None).map_err(sqlite)?;
-    let mut text = if orphans.count == 0 {
+    let mut text = if orphans.count == 0 && ran.is_none() {
+        "with foreign keys off (outside refinery's transaction) it leaves no row that \
+         references a missing one: if the application runs its migrations with foreign keys \
+         off, as SQLite's procedure for table changes says, check it that way \
+         (Replay::foreign_keys_off, the command's --foreign-keys-off)"
+            .to_owned()
+    } else if orphans.count == 0 {
         "with foreign keys off (outside refinery's transaction) it leaves no row that \
          references a missing one"
             .to_owned()
@@ -84,14 +91,21 @@ fn explain_foreign_key(settings: &Settings, work: &TestDb, sql: &str) -> Result<
     })
 }
 
-/// `UNIQUE constraint failed: t.a, t.b`: the values that repeat in the generated rows.
-fn explain_unique(conn: &Connection, rest: &str) -> Explanation {
-    if rest.starts_with("index ") {
-        return Explanation::default();
-    }
-    let (table, columns) = split_columns(rest);
+/// `UNIQUE constraint failed: t.a, t.b` (or `index 'name'`): the values that repeat in the
+/// generated rows, compared as the key compares them, and two rows that collide.
+fn explain_unique(conn: &Connection, sql: &str, rest: &str) -> Explanation {
+    let index = match rest.strip_prefix("index ") {
+        Some(name) => unique_index(sql, |index, _, _| {
+            index.eq_ignore_ascii_case(name.trim_matches(['\'', '"', '`']))
+        }),
+        None => None,
+    };
+    let (table, mut columns) = match &index {
+        Some((table, _, names)) => (table.clone(), names.clone()),
+        None => split_columns(rest),
+    };
     let mut explained = Explanation {
-        column: Some(columns.join(", ")),
+        column: (!columns.is_empty()).then(|| columns.join(", ")),
         table: Some(table.clone()),
         text: String::new(),
     };
@@ -99,52 +113,162 @@ fn explain_unique(conn: &Connection, rest: &str) -> Explanation {
         return explained;
     };
     let existing = ordinary_columns(conn, &source).unwrap_or_default();
-    let present = columns
-        .iter()
-        .all(|c| existing.iter().any(|e| e.eq_ignore_ascii_case(c)));
-    if !present {
+    // An expression's words that are not columns (function names) are left out.
+    columns.retain(|c| existing.iter().any(|e| e.eq_ignore_ascii_case(c)));
+    if columns.is_empty() {
         return explained;
     }
-    let quoted: Vec<String> = columns.iter().map(|c| quote_identifier(c)).collect();
-    let not_null: Vec<String> = quoted.iter().map(|c| format!("{c} IS NOT NULL")).collect();
-    let sql = format!(
-        "SELECT {cols}, count(*), group_concat(rowid, ', ') FROM {table} WHERE {not_null} \
-         GROUP BY {cols} HAVING count(*) > 1 ORDER BY count(*) DESC, {cols} LIMIT {SHOWN}",
-        cols = quoted.join(", "),
-        table = quote_identifier(&source),
-        not_null = not_null.join(" AND "),
-    );
-    let n = columns.len();
-    let repeats: rusqlite::Result<Vec<String>> = conn.prepare(&sql).and_then(|mut stmt| {
-        stmt.query_map([], |r| {
-            let values: Vec<String> = (0..n)
-                .map(|i| r.get_ref(i).map(shown))
-                .collect::<rusqlite::Result<_>>()?;
-            let count: i64 = r.get(n)?;
-            let rowids: String = r.get::<_, Option<String>>(n + 1)?.unwrap_or_default();
-            Ok(format!(
-                "{} in {count} rows (rowid {})",
-                values.join(", "),
-                shorten_list(&rowids, 8)
-            ))
-        })?
-        .collect()
+    explained.column = Some(columns.join(", "));
+    // The key as the migration's `CREATE UNIQUE INDEX` writes it, if it has one over these
+    // columns; else as stored, then without case, then without the spaces around.
+    let index = index.or_else(|| {
+        unique_index(sql, |_, on, names| {
+            (on.eq_ignore_ascii_case(&table) || on.eq_ignore_ascii_case(&source))
+                && names.len() == columns.len()
+                && names
+                    .iter()
+                    .all(|n| columns.iter().any(|c| c.eq_ignore_ascii_case(n)))
+        })
     });
-    explained.text = match repeats {
-        Ok(repeats) if !repeats.is_empty() => format!(
-            "the generated rows of {source} repeat {}: {}",
-            columns.join(", "),
-            repeats.join("; ")
-        ),
-        Ok(_) => format!(
-            "no value of {source}.{} repeats among the generated rows as stored: the index \
-             compares them another way (a COLLATE, an expression), or the migration changes \
-             them first",
-            columns.join(", ")
-        ),
-        Err(_) => String::new(),
+    let quoted: Vec<String> = columns.iter().map(|c| quote_identifier(c)).collect();
+    let each = |f: &dyn Fn(&str) -> String| quoted.iter().map(|c| f(c)).collect::<Vec<_>>();
+    let ways: Vec<(Vec<String>, &str)> = match &index {
+        Some((_, keys, _)) => vec![(keys.clone(), "as the new index compares them")],
+        None => vec![
+            (quoted.clone(), "as stored"),
+            (
+                each(&|c| format!("{c} COLLATE NOCASE")),
+                "without case, as COLLATE NOCASE compares them",
+            ),
+            (
+                each(&|c| format!("trim({c})")),
+                "without the spaces around them",
+            ),
+            (
+                each(&|c| format!("lower(trim({c}))")),
+                "without case or the spaces around them",
+            ),
+        ],
     };
+    let not_null: Vec<String> = quoted.iter().map(|c| format!("{c} IS NOT NULL")).collect();
+    for (keys, how) in &ways {
+        let sql = format!(
+            "SELECT {cols}, count(*), group_concat(rowid, ', ') FROM {table} WHERE {not_null} \
+             GROUP BY {keys} HAVING count(*) > 1 ORDER BY count(*) DESC, {keys} LIMIT {SHOWN}",
+            cols = quoted.join(", "),
+            keys = keys.join(", "),
+            table = quote_identifier(&source),
+            not_null = not_null.join(" AND "),
+        );
+        let n = columns.len();
+        let repeats: rusqlite::Result<Vec<(String, String)>> =
+            conn.prepare(&sql).and_then(|mut stmt| {
+                stmt.query_map([], |r| {
+                    let values: Vec<String> = (0..n)
+                        .map(|i| r.get_ref(i).map(shown))
+                        .collect::<rusqlite::Result<_>>()?;
+                    let count: i64 = r.get(n)?;
+                    let rowids: String = r.get::<_, Option<String>>(n + 1)?.unwrap_or_default();
+                    Ok((
+                        format!(
+                            "{} in {count} rows (rowid {})",
+                            values.join(", "),
+                            shorten_list(&rowids, 8)
+                        ),
+                        rowids,
+                    ))
+                })?
+                .collect()
+            });
+        let Ok(repeats) = repeats else {
+            return explained;
+        };
+        let Some((_, rowids)) = repeats.first() else {
+            continue;
+        };
+        let pair: Vec<&str> = rowids.split(", ").take(2).collect();
+        let (_, _, rows) = matching_rows(conn, &source, &format!("rowid IN ({})", pair.join(", ")));
+        let listed: Vec<String> = repeats.iter().map(|(text, _)| text.clone()).collect();
+        explained.text = format!(
+            "the generated rows of {source} repeat {} {how}: {}\ntwo rows that collide: {}",
+            columns.join(", "),
+            listed.join("; "),
+            rows.join(" and ")
+        );
+        return explained;
+    }
+    explained.text = format!(
+        "no value of {source}.{} repeats among the generated rows, as stored, without case \
+         or without spaces: the migration changes them first, or the key is an expression",
+        columns.join(", ")
+    );
     explained
+}
+
+/// The first `CREATE UNIQUE INDEX name ON table (keys)` of `sql` that `wanted(name, table,
+/// columns)` accepts: its table, its keys as written, and the columns they name.
+fn unique_index(
+    sql: &str,
+    wanted: impl Fn(&str, &str, &[String]) -> bool,
+) -> Option<(String, Vec<String>, Vec<String>)> {
+    let tokens = lex(sql);
+    for (i, token) in tokens.iter().enumerate() {
+        if !(token.is_keyword("unique") && tokens.get(i + 1).is_some_and(|t| t.is_keyword("index")))
+        {
+            continue;
+        }
+        let mut at = i + 2;
+        while tokens
+            .get(at)
+            .is_some_and(|t| t.is_keyword("if") || t.is_keyword("not") || t.is_keyword("exists"))
+        {
+            at += 1;
+        }
+        let name = tokens.get(at)?.identifier()?.to_owned();
+        let on = tokens.get(at + 1)?;
+        if !on.is_keyword("on") {
+            continue;
+        }
+        let table = tokens.get(at + 2)?.identifier()?.to_owned();
+        let open = tokens.get(at + 3)?;
+        if open.kind != TokenKind::Punct('(') {
+            continue;
+        }
+        // The keys, split at the commas of the outer parentheses.
+        let mut depth = 0usize;
+        let mut keys = Vec::new();
+        let mut start = open.end;
+        let mut names = Vec::new();
+        for t in &tokens[at + 4..] {
+            match t.kind {
+                TokenKind::Punct('(') => depth += 1,
+                TokenKind::Punct(')') if depth == 0 => {
+                    keys.push(sql[start..t.start].trim().to_owned());
+                    break;
+                }
+                TokenKind::Punct(')') => depth -= 1,
+                TokenKind::Punct(',') if depth == 0 => {
+                    keys.push(sql[start..t.start].trim().to_owned());
+                    start = t.end;
+                }
+                _ => {
+                    if let Some(word) = t.identifier()
+                        && !t.is_keyword("collate")
+                        && !["nocase", "binary", "rtrim", "asc", "desc"]
+                            .iter()
+                            .any(|k| word.eq_ignore_ascii_case(k))
+                        && !names.iter().any(|n: &String| n.eq_ignore_ascii_case(word))
+                    {
+                        names.push(word.to_owned());
+                    }
+                }
+            }
+        }
+        if wanted(&name, &table, &names) {
+            return Some((table, keys, names));
+        }
+    }
+    None
 }
 
 /// `NOT NULL constraint failed: t.c`: the generated rows with `c` NULL, or that `c` is new.

@@ -22,14 +22,57 @@ enum Datum {
 }
 
 impl Datum {
+    /// `value` as compared: a number is the same number whatever SQLite stores it as, so a
+    /// column whose type changes (`1` → `1.0` under REAL affinity, `42` → `'42'` under TEXT)
+    /// keeps its values. An integer beyond 2^53 is the real SQLite would convert it to. A
+    /// text is a number only when it is written the way SQLite writes that number (`'42'`,
+    /// `'1.5'`; not `'042'` or `' 42'`).
     fn of(value: ValueRef<'_>) -> Datum {
         match value {
             ValueRef::Null => Datum::Null,
-            ValueRef::Integer(i) => Datum::Integer(i),
-            ValueRef::Real(r) => Datum::Real(if r == 0.0 { 0.0f64 } else { r }.to_bits()),
-            ValueRef::Text(t) => Datum::Text(t.to_vec()),
+            ValueRef::Integer(i) => Datum::integer(i),
+            ValueRef::Real(r) => Datum::real(r),
+            ValueRef::Text(t) => std::str::from_utf8(t)
+                .ok()
+                .and_then(Datum::number_text)
+                .unwrap_or_else(|| Datum::Text(t.to_vec())),
             ValueRef::Blob(b) => Datum::Blob(b.to_vec()),
         }
+    }
+
+    /// Integers a real holds exactly: up to 2^53.
+    const EXACT: u64 = 1 << 53;
+
+    /// An integer; beyond 2^53, the real it would be stored as under REAL affinity.
+    #[allow(clippy::cast_precision_loss)]
+    fn integer(i: i64) -> Datum {
+        if i.unsigned_abs() > Self::EXACT {
+            Datum::real(i as f64)
+        } else {
+            Datum::Integer(i)
+        }
+    }
+
+    /// A real, as the integer it is when it is one (up to 2^53).
+    fn real(r: f64) -> Datum {
+        #[allow(clippy::cast_precision_loss)]
+        let whole = r.fract() == 0.0 && r.abs() <= Self::EXACT as f64;
+        if whole {
+            // Exact: |r| <= 2^53.
+            #[allow(clippy::cast_possible_truncation)]
+            return Datum::Integer(r as i64);
+        }
+        Datum::Real(if r == 0.0 { 0.0f64 } else { r }.to_bits())
+    }
+
+    /// The number `text` is written as, if it is written as SQLite writes numbers.
+    fn number_text(text: &str) -> Option<Datum> {
+        if let Ok(i) = text.parse::<i64>() {
+            return (i.to_string() == text).then(|| Datum::integer(i));
+        }
+        let r = text.parse::<f64>().ok()?;
+        let canonical = r.is_finite() && (format!("{r:?}") == text || format!("{r}") == text);
+        canonical.then(|| Datum::real(r))
     }
 
     fn shown(&self) -> String {

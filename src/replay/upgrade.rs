@@ -73,14 +73,19 @@ pub(crate) fn run(
 /// The version of the database `copy` (a copy of `original`, which errors name) from its
 /// refinery history, which must match `migrations`.
 fn version_of(copy: &TestDb, original: &Path, migrations: &Migrations) -> Result<Option<Version>> {
+    // A plain read of the copy first: the test settings would fail on a file that is not a
+    // database with a message about them.
+    rusqlite::Connection::open_with_flags(copy.path(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .and_then(|plain| {
+            plain.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            })
+        })
+        .map_err(|source| Error::NotADatabase {
+            path: original.to_path_buf(),
+            source,
+        })?;
     let mut conn = copy.connect()?;
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-        r.get::<_, i64>(0)
-    })
-    .map_err(|source| Error::NotADatabase {
-        path: original.to_path_buf(),
-        source,
-    })?;
     if !history::exists(&conn, original)? {
         return Err(Error::NoHistory {
             path: original.to_path_buf(),

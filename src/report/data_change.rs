@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// Rows or values of one table that a migration, or its down script, did not keep: found by
-/// [`check_with_data`](crate::replay::check_with_data), listed in [`StepReport::data_changes`].
+/// [`check_with_data`](crate::replay::check_with_data), listed in [`StepReport::data_changes`](crate::replay::StepReport::data_changes).
 ///
 /// Its `Display` is one line: `users: 7 of 10 rows lost, e.g. (id, email) = (4, 'a@x')` or
 /// `users.name: 10 of 10 values changed, e.g. id 1: 'ada' → 'ADA!'`.

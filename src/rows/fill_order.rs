@@ -22,10 +22,13 @@ pub(crate) fn fill_order(tables: &[Table]) -> Vec<usize> {
                 .iter()
                 .filter_map(|fk| {
                     let parent = index.get(&fk.parent.to_lowercase()).copied()?;
-                    let nullable = fk.from.iter().all(|&c| {
-                        let column = &t.columns[c];
-                        !column.not_null && !column.primary_key
-                    });
+                    // An implied reference may go without its parent: the column then keeps
+                    // a value of its own.
+                    let nullable = fk.implied
+                        || fk.from.iter().all(|&c| {
+                            let column = &t.columns[c];
+                            !column.not_null && !column.primary_key
+                        });
                     (parent != i).then_some((parent, nullable))
                 })
                 .collect()

@@ -24,6 +24,42 @@ use crate::sql::tokens::lex;
 /// How many times a row is tried, fixed after each failure, before it is skipped.
 const ATTEMPTS: usize = 12;
 
+/// How many values of each column later rows may repeat.
+const MAX_EARLIER: usize = 64;
+
+/// Whether values of this kind repeat from row to row in real data: every kind but flags
+/// (which repeat anyway) and timestamps (whose order within a row checks compare).
+fn repeats(kind: Kind) -> bool {
+    !matches!(kind, Kind::Bool | Kind::Time(_) | Kind::Date(_))
+}
+
+/// `text` as another row might hold it, the `way`-th of: in upper case, capitalized, in
+/// lower case (ASCII letters only, as `COLLATE NOCASE` folds them), with a space before it,
+/// after it, or both; never `text` itself.
+fn variant(text: &str, way: u64) -> String {
+    let capitalized = || {
+        let mut chars = text.chars();
+        chars.next().map_or_else(String::new, |first| {
+            std::iter::once(first.to_ascii_uppercase())
+                .chain(chars)
+                .collect()
+        })
+    };
+    let ways: [&dyn Fn() -> String; 6] = [
+        &|| text.to_ascii_uppercase(),
+        &capitalized,
+        &|| text.to_ascii_lowercase(),
+        &|| format!(" {text}"),
+        &|| format!("{text} "),
+        &|| format!(" {text} "),
+    ];
+    let start = (way % 6) as usize;
+    (0..ways.len())
+        .map(|n| ways[(start + n) % ways.len()]())
+        .find(|v| v != text)
+        .unwrap_or_else(|| format!("{text} "))
+}
+
 /// Generates and inserts the rows of one table.
 pub(crate) struct Filler<'a> {
     conn: &'a Connection,
@@ -36,6 +72,8 @@ pub(crate) struct Filler<'a> {
     seed: u64,
     plan: Plan,
     rng: Rng,
+    /// Per column, values of the rows generated so far, for later rows to repeat.
+    earlier: Vec<Vec<Value>>,
 }
 
 impl<'a> Filler<'a> {
@@ -57,6 +95,7 @@ impl<'a> Filler<'a> {
             seed,
             plan: Plan::new(conn, table),
             rng: Rng::new(seed ^ fnv1a(table.name.to_lowercase().as_bytes()) ^ round),
+            earlier: vec![Vec::new(); table.columns.len()],
         }
     }
 
@@ -119,7 +158,7 @@ impl<'a> Filler<'a> {
         }
         let distinct = self.plan.distinct[c];
         let nullable = !column.not_null && !column.primary_key;
-        if nullable && self.rng.percent(12) {
+        if nullable && (column.references_later || self.rng.percent(12)) {
             return Cell::Set(Value::Null);
         }
         let omit_default = column.default.is_some()
@@ -130,7 +169,42 @@ impl<'a> Filler<'a> {
             return Cell::Omit;
         }
         let value = awkward(column, i, distinct, &mut self.rng);
+        let value = if repeats(column.kind) {
+            self.maybe_repeat(c, value, distinct)
+        } else {
+            value
+        };
         Cell::Set(column.affinity.apply(value))
+    }
+
+    /// `value`, or as real data has them: a value an earlier row of this column holds (one
+    /// row in six, where no unique key forbids it), or one equal to it but for case or the
+    /// spaces around it (one in ten; one in five under a unique key, which compares bytes),
+    /// which a `COLLATE NOCASE` or `trim()` key added later calls the same.
+    fn maybe_repeat(&mut self, c: usize, value: Value, distinct: bool) -> Value {
+        let earlier = &self.earlier[c];
+        let roll = self.rng.below(100);
+        let variants = if distinct { 20 } else { 10 };
+        let chosen = if earlier.is_empty() {
+            value.clone()
+        } else if !distinct && roll < 17 {
+            earlier[self.rng.below(earlier.len() as u64) as usize].clone()
+        } else if (17..17 + variants).contains(&roll) {
+            // Under a unique key, mostly case: what `COLLATE NOCASE` catches.
+            let way = if distinct { roll % 3 } else { roll % 6 };
+            match &earlier[self.rng.below(earlier.len() as u64) as usize] {
+                Value::Text(text) => Value::Text(variant(text, way)),
+                _ => value.clone(),
+            }
+        } else {
+            value.clone()
+        };
+        // Later rows repeat the values generated, not the repeats.
+        let earlier = &mut self.earlier[c];
+        if earlier.len() < MAX_EARLIER {
+            earlier.push(value);
+        }
+        chosen
     }
 
     /// Points foreign key `k` of `row` at a parent row; `NULL` where allowed when there is

@@ -8,7 +8,7 @@ use rusqlite::Connection;
 
 use super::fill_order::fill_order;
 use super::filler::Filler;
-use super::table::{read_table, user_tables};
+use super::table::{Context, read_table, user_tables};
 use crate::report::{GeneratedRows, TableRows};
 use crate::{Error, Result};
 
@@ -24,6 +24,8 @@ pub(crate) struct Generator {
     next: HashMap<String, usize>,
     /// Per table, what every fill generated, in the order tables were first filled.
     totals: Vec<TableRows>,
+    /// Tables later migrations create (lower case): columns named after them are `NULL`.
+    later: BTreeSet<String>,
 }
 
 impl Generator {
@@ -33,7 +35,15 @@ impl Generator {
             seed,
             next: HashMap::new(),
             totals: Vec::new(),
+            later: BTreeSet::new(),
         }
+    }
+
+    /// The tables later migrations create, lower case: a column named after one of them
+    /// (`team_id` before `teams` exists) references nothing yet, and is left `NULL`.
+    pub(crate) fn later_tables(mut self, later: BTreeSet<String>) -> Self {
+        self.later = later;
+        self
     }
 
     /// Fills the tables of the database of `conn` (at `path`) named in `only`, or every
@@ -46,14 +56,15 @@ impl Generator {
         only: Option<&BTreeSet<String>>,
     ) -> Result<GeneratedRows> {
         let sqlite = |e| Error::sqlite("fill with generated rows", path, e);
-        let names: Vec<String> = user_tables(conn)
-            .map_err(sqlite)?
-            .into_iter()
-            .filter(|name| only.is_none_or(|only| only.contains(&name.to_lowercase())))
-            .collect();
-        let tables = names
+        let all = user_tables(conn).map_err(sqlite)?;
+        let context = Context {
+            tables: all.iter().map(|t| t.to_lowercase()).collect(),
+            later: self.later.clone(),
+        };
+        let tables = all
             .iter()
-            .map(|name| read_table(conn, name))
+            .filter(|name| only.is_none_or(|only| only.contains(&name.to_lowercase())))
+            .map(|name| read_table(conn, name, &context))
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(sqlite)?;
         conn.execute_batch("BEGIN").map_err(sqlite)?;

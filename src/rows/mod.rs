@@ -15,6 +15,7 @@ mod column_values;
 mod fill_order;
 mod filler;
 pub(crate) mod generator;
+pub(crate) mod implied;
 mod options;
 mod plan;
 mod rng;

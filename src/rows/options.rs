@@ -131,7 +131,7 @@ impl DataOptions {
     ///
     /// # Errors
     ///
-    /// [`Error::Sqlite`] naming the file when its schema cannot be read or the transaction
+    /// [`Error::Sqlite`](crate::Error::Sqlite) naming the file when its schema cannot be read or the transaction
     /// fails. A row that cannot be inserted is not an error: it is skipped and counted in
     /// [`TableRows::skipped`].
     ///

@@ -1,12 +1,13 @@
 //! The tables to fill, as SQLite's pragmas report them: each column's affinity, kind,
 //! `NOT NULL`, default and key; the column sets of unique indexes; the foreign keys.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::Connection;
 
 use super::affinity::Affinity;
 use super::column_kind::Kind;
+use super::implied::{Implied, implied};
 use crate::migrations::history::HISTORY_TABLE;
 use crate::sql::tokens::lex;
 
@@ -31,6 +32,8 @@ pub(crate) struct Column {
     pub(crate) rowid_alias: bool,
     pub(crate) kind: Kind,
     pub(crate) position: usize,
+    /// Its name says it references a table a later migration creates: `NULL` where allowed.
+    pub(crate) references_later: bool,
 }
 
 #[derive(Debug)]
@@ -38,6 +41,16 @@ pub(crate) struct ForeignKey {
     pub(crate) parent: String,
     pub(crate) from: Vec<usize>,
     pub(crate) to: Vec<String>,
+    /// Not declared: the column's name says it (see [`implied`](super::implied)).
+    pub(crate) implied: bool,
+}
+
+/// What a table's columns are read against: the tables of the database and those a later
+/// migration creates, lower case.
+#[derive(Debug, Default)]
+pub(crate) struct Context {
+    pub(crate) tables: BTreeSet<String>,
+    pub(crate) later: BTreeSet<String>,
 }
 
 /// The tables to fill, by name: not SQLite's own, not refinery's history, not virtual or
@@ -58,8 +71,12 @@ pub(crate) fn ordinary_columns(conn: &Connection, table: &str) -> rusqlite::Resu
         .collect()
 }
 
-/// One table, as the pragmas report it.
-pub(crate) fn read_table(conn: &Connection, name: &str) -> rusqlite::Result<Table> {
+/// One table, as the pragmas report it, with the references its columns' names imply.
+pub(crate) fn read_table(
+    conn: &Connection,
+    name: &str,
+    context: &Context,
+) -> rusqlite::Result<Table> {
     let (sql, without_rowid): (String, bool) = conn.query_row(
         "SELECT coalesce(m.sql, ''), l.wr FROM pragma_table_list AS l \
          LEFT JOIN sqlite_master AS m ON m.type = 'table' AND m.name = l.name \
@@ -85,6 +102,7 @@ pub(crate) fn read_table(conn: &Connection, name: &str) -> rusqlite::Result<Tabl
                 default: r.get(3)?,
                 primary_key: r.get::<_, i64>(4)? > 0,
                 position: 0,
+                references_later: false,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -170,7 +188,30 @@ pub(crate) fn read_table(conn: &Connection, name: &str) -> rusqlite::Result<Tabl
         } else {
             primary_key_of(conn, &parent)?
         };
-        foreign_keys.push(ForeignKey { parent, from, to });
+        foreign_keys.push(ForeignKey {
+            parent,
+            from,
+            to,
+            implied: false,
+        });
+    }
+    // References the columns' names imply, for columns no declared one covers.
+    for column in &mut columns {
+        let position = column.position;
+        let declared = foreign_keys.iter().any(|fk| fk.from.contains(&position));
+        if declared || column.rowid_alias || column.primary_key {
+            continue;
+        }
+        match implied(conn, name, &column.name, &context.tables, &context.later)? {
+            Some(Implied::Table { parent, key }) => foreign_keys.push(ForeignKey {
+                parent,
+                from: vec![position],
+                to: vec![key],
+                implied: true,
+            }),
+            Some(Implied::Later) => column.references_later = true,
+            None => {}
+        }
     }
     // A rowid alias that is also a foreign key (one-to-one tables) needs distinct values.
     for column in columns.iter().filter(|c| c.rowid_alias) {

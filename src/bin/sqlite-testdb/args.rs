@@ -49,6 +49,7 @@ pub(crate) enum Command {
     /// A file sqlite-testdb.toml in DIR (or --config FILE) can hold the settings of CI runs:
     ///
     ///   expect-changes = [21, 35]   # migrations that change data on purpose
+    ///   foreign-keys = false        # migrate with foreign keys off
     ///   rows = 20                   # rows per table, with --with-data
     ///   seed = 0                    # seed of the generated rows
     #[command(after_help = "\
@@ -126,6 +127,11 @@ pub(crate) struct CheckArgs {
     /// Stop at the first finding instead of checking every version
     #[arg(long)]
     pub(crate) fail_fast: bool,
+    /// Run the migrations and down scripts with foreign keys off (PRAGMA foreign_keys = OFF
+    /// before each), as applications that rebuild referenced tables do; rows left
+    /// referencing nothing are still found. Or `foreign-keys = false` in the config file
+    #[arg(long)]
+    pub(crate) foreign_keys_off: bool,
     /// Check the upgrade of a real database instead: a copy of FILE (FILE itself is only
     /// read) is brought from the version its refinery history names to the latest, one
     /// migration at a time, with the checks over rows after each

@@ -4,6 +4,8 @@
 //! ```toml
 //! # Migrations that delete or change data on purpose: their changes are listed, not failed.
 //! expect-changes = [21, 35]
+//! # The application runs its migrations with foreign keys off.
+//! foreign-keys = false
 //! # Rows per table and seed of the generated rows (check --with-data).
 //! rows = 20
 //! seed = 0
@@ -26,6 +28,8 @@ pub(crate) struct Config {
     pub(crate) expect_changes: Vec<Version>,
     pub(crate) rows: Option<usize>,
     pub(crate) seed: Option<u64>,
+    /// `foreign-keys = false`: migrate with foreign keys off.
+    pub(crate) foreign_keys: Option<bool>,
 }
 
 /// Reads `explicit`, else `FILE_NAME` in `dir` when it exists.
@@ -76,6 +80,10 @@ pub(crate) fn load(explicit: Option<&Path>, dir: &Path) -> Result<Config, Failur
                     .ok_or_else(|| expected("a number of rows"))?;
                 config.rows = Some(rows);
             }
+            "foreign-keys" => {
+                let on = value.as_bool().ok_or_else(|| expected("true or false"))?;
+                config.foreign_keys = Some(on);
+            }
             "seed" => {
                 let seed = number(value)
                     .and_then(|n| u64::try_from(n).ok())
@@ -84,7 +92,7 @@ pub(crate) fn load(explicit: Option<&Path>, dir: &Path) -> Result<Config, Failur
             }
             _ => {
                 return Err(bad(format!(
-                    "unknown setting `{key}` (known: expect-changes, rows, seed)"
+                    "unknown setting `{key}` (known: expect-changes, foreign-keys, rows, seed)"
                 )));
             }
         }

@@ -136,6 +136,9 @@ fn check(
     if args.fail_fast {
         replay.fail_fast();
     }
+    if args.foreign_keys_off || config.foreign_keys == Some(false) {
+        replay.foreign_keys_off();
+    }
     let outcome = replay
         .progress(|p: replay::Progress<'_>| {
             // `p` is the migration just checked; show the one being checked now.

@@ -1,0 +1,2 @@
+-- Forgets profile_notes: up then down leaves a trace.
+DROP TABLE profiles;

@@ -1,0 +1,2 @@
+-- Names a table that does not exist: the down script cannot run.
+DROP TABLE tag;

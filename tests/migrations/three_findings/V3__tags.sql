@@ -1,0 +1,2 @@
+-- V3: tags.
+CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
