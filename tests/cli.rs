@@ -750,7 +750,7 @@ fn check_with_data_passes_on_the_examples_with_rows_in_every_table() -> TestResu
     assert_eq!(run.code, Some(0), "{run:?}");
     assert!(
         run.stdout.contains(
-            "at V7__authorization_requests: 400 generated rows in 7 tables; integrity ok; foreign keys ok"
+            "at V7__authorization_requests: 362 generated rows in 7 tables; integrity ok; foreign keys ok"
         ),
         "{}",
         run.stdout
@@ -1059,5 +1059,71 @@ fn check_from_upgrades_a_copy_of_a_real_database_and_bad_ones_exit_2() -> TestRe
         .json()?;
         assert_eq!(json["error"]["kind"], "bad_input", "{json}");
     }
+    Ok(())
+}
+
+#[test]
+fn a_migration_that_never_ends_over_rows_is_stopped_at_the_time_limit() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    fs::write(
+        dir.path().join("V1__numbers.sql"),
+        "CREATE TABLE numbers (n INTEGER);",
+    )?;
+    fs::write(
+        dir.path().join("V2__count_up.sql"),
+        "CREATE TABLE counted AS WITH RECURSIVE up(n) AS \
+         (SELECT n FROM numbers UNION ALL SELECT n + 1 FROM up) SELECT count(*) AS c FROM up;",
+    )?;
+    let check = |extra: &[&str]| -> Result<Run, Box<dyn std::error::Error>> {
+        let mut args = vec![
+            OsStr::new("check"),
+            arg(dir.path()),
+            OsStr::new("--with-data"),
+        ];
+        args.extend(extra.iter().map(OsStr::new));
+        let run = run(args)?;
+        remove_scripts(&run.stdout)?;
+        Ok(run)
+    };
+    let stopped = check(&["--time-limit", "0.3"])?;
+    assert_eq!(stopped.code, Some(1), "{stopped:?}");
+    assert!(
+        stopped
+            .stdout
+            .contains("FAILED: must finish within the time limit over generated rows")
+            && stopped
+                .stdout
+                .contains("stopped after 300ms over 20 generated rows"),
+        "{}",
+        stopped.stdout
+    );
+
+    // The same limit from the config file; a limit that is not a number of seconds exits 2.
+    fs::write(dir.path().join("sqlite-testdb.toml"), "time-limit = 0.3\n")?;
+    let from_config = check(&[])?;
+    assert_eq!(from_config.code, Some(1), "{from_config:?}");
+    assert!(
+        from_config.stdout.contains("stopped after 300ms"),
+        "{}",
+        from_config.stdout
+    );
+    let bad = check(&["--time-limit", "soon"])?;
+    assert_eq!(bad.code, Some(2), "{bad:?}");
+    assert!(
+        bad.stderr
+            .contains("`soon` is not a number of seconds above zero"),
+        "{}",
+        bad.stderr
+    );
+    fs::write(dir.path().join("sqlite-testdb.toml"), "time-limit = -1\n")?;
+    let bad_config = check(&[])?;
+    assert_eq!(bad_config.code, Some(2), "{bad_config:?}");
+    assert!(
+        bad_config
+            .stderr
+            .contains("`time-limit` must be a number of seconds above zero"),
+        "{}",
+        bad_config.stderr
+    );
     Ok(())
 }

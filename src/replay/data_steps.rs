@@ -7,6 +7,9 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread;
+use std::time::Duration;
 
 use refinery::Migration;
 use rusqlite::Connection;
@@ -31,6 +34,8 @@ const CHECK_FOREIGN_KEYS: &str = "PRAGMA foreign_key_check must find nothing wit
 const CHECK_KEEP: &str = "must keep every generated row and value";
 const CHECK_DOWN_APPLY: &str = "down script must apply to a database holding generated rows";
 const CHECK_DOWN_KEEP: &str = "down script must keep the rows of the tables that existed before up";
+const CHECK_TIME: &str = "must finish within the time limit over generated rows";
+const CHECK_DOWN_TIME: &str = "down script must finish within the time limit over generated rows";
 
 const UPGRADE_APPLY: &str = "must apply to the database";
 const UPGRADE_INTEGRITY: &str = "PRAGMA integrity_check must be ok on the database";
@@ -74,10 +79,14 @@ impl<'s> DataReplay<'s> {
             .iter()
             .map(|m| m.sql().unwrap_or_default());
         let generator = options.generator().later_tables(created_tables(sqls));
+        let conn = db.connect()?;
+        // The generator writes rows with statements of many shapes (each set of columns
+        // left to their defaults is one): keep them prepared.
+        conn.set_prepared_statement_cache_capacity(256);
         Ok(DataReplay {
             settings,
             generator: Some((options, generator)),
-            conn: db.connect()?,
+            conn,
             db,
             previous: None,
             reach: Reach::default(),
@@ -140,11 +149,19 @@ impl<'s> DataReplay<'s> {
         let tables_before = table_definitions(&self.conn).map_err(sqlite)?;
 
         let path = self.db.path().to_path_buf();
-        if let Err(error) = self.settings.migrate(&mut self.conn, version, &path) {
+        let limit = self.time_limit();
+        let (migrated, stopped) = within(limit, &mut self.conn, |conn| {
+            self.settings.migrate(conn, version, &path)
+        });
+        if let Err(error) = migrated {
             if !matches!(error, Error::Migration { .. }) {
                 return Err(error);
             }
-            let found = self.apply_failure(error, Direction::Up, migration, &at_previous)?;
+            let found = if stopped {
+                self.too_slow(Direction::Up, migration, &at_previous)
+            } else {
+                self.apply_failure(error, Direction::Up, migration, &at_previous)?
+            };
             findings.push(found);
             let applied = match (schema, self.generator.is_some()) {
                 (Some(schema), true) => {
@@ -179,8 +196,14 @@ impl<'s> DataReplay<'s> {
         if self.reversible(version) {
             let at_version = self.snapshot()?;
             let below = self.previous.unwrap_or_else(|| version.saturating_sub(1));
-            match self.settings.roll_back(&mut self.conn, below, &path) {
+            let (rolled_back, stopped) = within(limit, &mut self.conn, |conn| {
+                self.settings.roll_back(conn, below, &path)
+            });
+            match rolled_back {
                 Ok(()) => changes.extend(compare(&before, &self.capture(&scope)?, true)),
+                Err(Error::DownScript { .. }) if stopped => {
+                    found.push(self.too_slow(Direction::Down, migration, &at_previous));
+                }
                 Err(error @ Error::DownScript { .. }) => {
                     found.push(self.apply_failure(
                         error,
@@ -203,18 +226,30 @@ impl<'s> DataReplay<'s> {
             let conn = &self.conn;
             let sqlite = |e| Error::sqlite("read the schema of", self.db.path(), e);
             let tables_after = table_definitions(conn).map_err(sqlite)?;
-            let mut to_fill: BTreeSet<String> = tables_after
+            let known: BTreeSet<&String> = tables_before.iter().map(|(name, _)| name).collect();
+            let (new, changed): (BTreeSet<String>, BTreeSet<String>) = tables_after
                 .difference(&tables_before)
                 .map(|(name, _)| name.clone())
-                .collect();
-            to_fill.extend(
+                .partition(|name| !known.contains(name));
+            // New tables get a batch, and empty ones again, unless the generator's last
+            // rows were all refused and the table has not changed since.
+            let mut whole: BTreeSet<String> = new;
+            whole.extend(
                 after
                     .iter()
-                    .filter(|(_, table)| table.is_empty())
+                    .filter(|(name, table)| {
+                        table.is_empty() && !generator.is_barren(name) && !changed.contains(*name)
+                    })
                     .map(|(name, _)| name.clone()),
             );
-            if !to_fill.is_empty() {
-                generator.fill(conn, self.db.path(), Some(&to_fill))?;
+            if !whole.is_empty() {
+                generator.fill(conn, self.db.path(), Some(&whole))?;
+            }
+            // A table the migration changed gets a smaller batch: rows written after the
+            // change, beside those written before it.
+            if !changed.is_empty() {
+                let rows = (generator.rows() / 4).max(1);
+                generator.fill_with(conn, self.db.path(), Some(&changed), rows)?;
             }
         }
         self.previous = Some(version);
@@ -222,6 +257,43 @@ impl<'s> DataReplay<'s> {
             data: StepData { generated, changes },
             applied: true,
         })
+    }
+
+    /// How long a migration may run over generated rows: none on an upgrade, whose rows
+    /// are a real database's and may be many.
+    fn time_limit(&self) -> Option<Duration> {
+        self.generator.as_ref().map(|(options, _)| options.limit())
+    }
+
+    /// The migration (or its down script) ran past its time limit over the generated rows
+    /// and was stopped.
+    fn too_slow(
+        &self,
+        direction: Direction,
+        migration: &Migration,
+        at_previous: &Snapshot,
+    ) -> Finding {
+        let (limit, rows) = self
+            .generator
+            .as_ref()
+            .map_or((Duration::ZERO, 0), |(options, _)| {
+                (options.limit(), options.rows())
+            });
+        let detail = format!(
+            "stopped after {:?} over {rows} generated rows per table (DataOptions::time_limit, \
+             --time-limit): a recursive view or trigger that never ends over rows that \
+             reference each other, say, or work that grows with the square of the rows",
+            limit,
+        );
+        let (check, sections) = match direction {
+            Direction::Up => (CHECK_TIME, vec![self.up_section(migration)]),
+            Direction::Down => (
+                CHECK_DOWN_TIME,
+                vec![self.up_section(migration), self.down_section(migration)],
+            ),
+        };
+        let script = self.script(migration, at_previous, &sections);
+        self.finding(migration, check, None, None, detail, script)
     }
 
     /// Every row generated so far, in the tables that exist now.
@@ -489,4 +561,29 @@ fn table_definitions(conn: &Connection) -> rusqlite::Result<BTreeSet<(String, St
     )?
     .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
     .collect()
+}
+
+/// Runs `run` on `conn`, interrupting it once `limit` has passed (no limit: `None`); and
+/// whether it was interrupted.
+fn within<T>(
+    limit: Option<Duration>,
+    conn: &mut Connection,
+    run: impl FnOnce(&mut Connection) -> T,
+) -> (T, bool) {
+    let Some(limit) = limit else {
+        return (run(conn), false);
+    };
+    let handle = conn.get_interrupt_handle();
+    let (done, wait) = mpsc::channel::<()>();
+    let watchdog = thread::spawn(move || {
+        let late = matches!(wait.recv_timeout(limit), Err(RecvTimeoutError::Timeout));
+        if late {
+            handle.interrupt();
+        }
+        late
+    });
+    let result = run(conn);
+    let _ = done.send(());
+    let stopped = watchdog.join().unwrap_or(false);
+    (result, stopped)
 }

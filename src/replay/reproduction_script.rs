@@ -97,27 +97,31 @@ struct Dump {
 impl Dump {
     /// Not SQLite's own objects, not refinery's history, not virtual tables' shadow tables.
     fn of(conn: &Connection) -> rusqlite::Result<Dump> {
+        let filled = user_tables(conn)?;
         let mut tables = Vec::new();
         let mut others = Vec::new();
         let mut statement = conn.prepare(
-            "SELECT type = 'table', sql FROM sqlite_master WHERE sql IS NOT NULL \
+            "SELECT type = 'table', name, sql FROM sqlite_master WHERE sql IS NOT NULL \
              AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ?1 \
-             AND tbl_name NOT IN (SELECT name FROM pragma_table_list WHERE type = 'shadow') \
              ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 \
              ELSE 3 END, rowid",
         )?;
         let mut rows = statement.query([HISTORY_TABLE])?;
         while let Some(row) = rows.next()? {
-            let sql: String = row.get(1)?;
-            if row.get::<_, bool>(0)? {
-                tables.push(sql);
-            } else {
+            let name: String = row.get(1)?;
+            let sql: String = row.get(2)?;
+            if !row.get::<_, bool>(0)? {
                 others.push(sql);
+            } else if filled.contains(&name)
+                || sql.to_ascii_uppercase().starts_with("CREATE VIRTUAL")
+            {
+                // A virtual table makes its shadow tables itself.
+                tables.push(sql);
             }
         }
         let mut inserts = String::new();
         let mut count = 0;
-        for table in user_tables(conn)? {
+        for table in filled {
             let columns = ordinary_columns(conn, &table)?;
             if columns.is_empty() {
                 continue;

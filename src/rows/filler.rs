@@ -24,6 +24,9 @@ use crate::sql::tokens::lex;
 /// How many times a row is tried, fixed after each failure, before it is skipped.
 const ATTEMPTS: usize = 12;
 
+/// After this many rows refused with none inserted, the rest of a batch is not tried.
+const HOPELESS: usize = 5;
+
 /// How many values of each column later rows may repeat.
 const MAX_EARLIER: usize = 64;
 
@@ -135,6 +138,12 @@ impl<'a> Filler<'a> {
                 if rows.skip_reason.is_none() {
                     rows.skip_reason = Some(last_error);
                 }
+                // The first rows all refused: a trigger's rule the generator cannot meet
+                // (`RAISE(ABORT, …)`) refuses the rest too; they are counted, not tried.
+                if rows.inserted == 0 && rows.skipped == HOPELESS {
+                    rows.skipped = self.rows;
+                    break;
+                }
             }
         }
         rows
@@ -225,16 +234,22 @@ impl<'a> Filler<'a> {
             }
             return;
         }
-        let choice = if parents.is_empty() {
+        // A row that references one parent table twice (a recipe including a recipe, a
+        // category under a category) points the second reference past the first, in key
+        // order: the rows form no cycle, as the application's never do, and recursive views
+        // over them end.
+        let after = self.earlier_reference_to(row, k).map_or(0, |p| p + 1);
+        let choice = if parents.len() <= after {
             None
         } else if self.plan.fk_distinct[k] {
             let n = i + attempt * (self.start + self.rows);
-            (n < parents.len()).then_some(n)
+            (n < parents.len() && n >= after).then_some(n)
         } else if nullable && self.rng.percent(10) {
             None
         } else {
-            let pick = self.rng.below(parents.len() as u64) as usize;
-            Some((pick + attempt) % parents.len())
+            let span = parents.len() - after;
+            let pick = self.rng.below(span as u64) as usize;
+            Some(after + (pick + attempt) % span)
         };
         match choice {
             Some(p) => {
@@ -251,6 +266,32 @@ impl<'a> Filler<'a> {
                 }
             }
         }
+    }
+
+    /// Where in its parent's keys an earlier reference of `row` to the same parent as
+    /// foreign key `k` points, if one does.
+    fn earlier_reference_to(&self, row: &[Cell], k: usize) -> Option<usize> {
+        let fks = &self.table.foreign_keys;
+        let parent = &fks[k].parent;
+        if self.plan.self_ref[k] {
+            return None;
+        }
+        (0..k)
+            .filter(|&e| fks[e].parent.eq_ignore_ascii_case(parent) && fks[e].to == fks[k].to)
+            .filter_map(|e| {
+                let values: Vec<&Value> = fks[e]
+                    .from
+                    .iter()
+                    .map(|&c| match &row[c] {
+                        Cell::Set(v) => Some(v),
+                        Cell::Omit => None,
+                    })
+                    .collect::<Option<_>>()?;
+                self.plan.parents[e]
+                    .iter()
+                    .position(|keys| keys.iter().zip(&values).all(|(a, b)| a == *b))
+            })
+            .max()
     }
 
     /// The rowid the next row will get, when `fk` references the table's rowid (or its
@@ -278,9 +319,17 @@ impl<'a> Filler<'a> {
         let mut names = Vec::new();
         let mut values = Vec::new();
         for (column, cell) in self.table.columns.iter().zip(row) {
-            if let Cell::Set(value) = cell {
+            // A column left out is written as what SQLite would put there (`NULL` numbers a
+            // rowid alias; a default, evaluated once): one statement for every row, prepared
+            // once, with the table's triggers compiled into it once.
+            let value = match cell {
+                Cell::Set(value) => Some(value.clone()),
+                Cell::Omit if column.rowid_alias => Some(Value::Null),
+                Cell::Omit => self.plan.defaults.get(&column.position).cloned(),
+            };
+            if let Some(value) = value {
                 names.push(quote_identifier(&column.name));
-                values.push(value.clone());
+                values.push(value);
             }
         }
         let table = quote_identifier(&self.table.name);

@@ -13,7 +13,7 @@ use crate::report::{GeneratedRows, TableRows};
 use crate::{Error, Result};
 
 /// Generates rows into one database, again and again: a table filled a second time gets
-/// rows that continue its sequence (new unique values, new rows numbers) instead of
+/// rows that continue its sequence (new unique values, new row numbers) instead of
 /// repeating the first ones.
 #[derive(Debug)]
 pub(crate) struct Generator {
@@ -26,9 +26,13 @@ pub(crate) struct Generator {
     totals: Vec<TableRows>,
     /// Tables later migrations create (lower case): columns named after them are `NULL`.
     later: BTreeSet<String>,
+    /// Tables (lower case) whose last batch got no row in: the schema refuses what the
+    /// generator makes (a trigger's rule, say).
+    barren: BTreeSet<String>,
 }
 
 impl Generator {
+    /// A generator of batches of `rows` rows from `seed`.
     pub(crate) fn new(rows: usize, seed: u64) -> Self {
         Generator {
             rows,
@@ -36,7 +40,18 @@ impl Generator {
             next: HashMap::new(),
             totals: Vec::new(),
             later: BTreeSet::new(),
+            barren: BTreeSet::new(),
         }
+    }
+
+    /// Whether the last batch of `table` (lower case) got no row in.
+    pub(crate) fn is_barren(&self, table: &str) -> bool {
+        self.barren.contains(table)
+    }
+
+    /// Rows per batch.
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
     }
 
     /// The tables later migrations create, lower case: a column named after one of them
@@ -54,6 +69,17 @@ impl Generator {
         conn: &Connection,
         path: &Path,
         only: Option<&BTreeSet<String>>,
+    ) -> Result<GeneratedRows> {
+        self.fill_with(conn, path, only, self.rows)
+    }
+
+    /// [`fill`](Self::fill) with batches of `rows` rows.
+    pub(crate) fn fill_with(
+        &mut self,
+        conn: &Connection,
+        path: &Path,
+        only: Option<&BTreeSet<String>>,
+        rows: usize,
     ) -> Result<GeneratedRows> {
         let sqlite = |e| Error::sqlite("fill with generated rows", path, e);
         let all = user_tables(conn).map_err(sqlite)?;
@@ -73,10 +99,15 @@ impl Generator {
             let table = &tables[index];
             let key = table.name.to_lowercase();
             let start = self.next.get(&key).copied().unwrap_or(0);
-            let rows = Filler::new(conn, table, self.rows, self.seed, start).run();
-            self.next.insert(key, start + self.rows);
-            self.add_to_totals(&rows);
-            generated.tables.push(rows);
+            let batch = Filler::new(conn, table, rows, self.seed, start).run();
+            if batch.inserted == 0 {
+                self.barren.insert(key.clone());
+            } else {
+                self.barren.remove(&key);
+            }
+            self.next.insert(key, start + rows);
+            self.add_to_totals(&batch);
+            generated.tables.push(batch);
         }
         if !conn.is_autocommit() {
             conn.execute_batch("COMMIT").map_err(sqlite)?;

@@ -14,6 +14,7 @@
 //! after a few tries is skipped, and counted.
 
 use std::path::Path;
+use std::time::Duration;
 
 use rusqlite::Connection;
 
@@ -27,8 +28,8 @@ use crate::{Result, TestDb, Version};
 /// and [`DataOptions::fill`]: how many rows per table, the seed, and the migrations that
 /// change data on purpose.
 ///
-/// The default is 20 rows per table and seed 0. Methods take and return the options by
-/// value, to chain them.
+/// The default is 20 rows per table, seed 0 and a time limit of 10 s per migration.
+/// Methods take and return the options by value, to chain them.
 ///
 /// # Examples
 ///
@@ -45,6 +46,7 @@ pub struct DataOptions {
     rows: usize,
     seed: u64,
     expected: Vec<Version>,
+    time_limit: Duration,
 }
 
 impl Default for DataOptions {
@@ -53,6 +55,7 @@ impl Default for DataOptions {
             rows: 20,
             seed: 0,
             expected: Vec::new(),
+            time_limit: Duration::from_secs(10),
         }
     }
 }
@@ -125,6 +128,35 @@ impl DataOptions {
         self
     }
 
+    /// How long one migration or down script may run over the generated rows (default
+    /// 10 s). One that runs longer is stopped and reported as a finding: a recursive view or
+    /// trigger that never ends over rows that reference each other, say. The rows are few,
+    /// so a migration that needs more than a few seconds over them is rarely just slow.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__numbers", "CREATE TABLE numbers(n INTEGER);")?,
+    /// #     refinery::Migration::unapplied("V2__count_up", "CREATE TABLE counted AS WITH RECURSIVE up(n) AS (SELECT n FROM numbers UNION ALL SELECT n + 1 FROM up) SELECT count(*) AS c FROM up;")?,
+    /// # ])?;
+    /// use std::time::Duration;
+    /// use sqlite_testdb::{DataOptions, replay};
+    ///
+    /// // V2 counts up from every row forever: quick on an empty table, endless over rows.
+    /// let options = DataOptions::default().time_limit(Duration::from_millis(200));
+    /// let err = replay::check_with_data(&m, options).unwrap_err();
+    /// let finding = &err.report().ok_or("no report")?.findings()[0];
+    /// assert_eq!(finding.check(), "must finish within the time limit over generated rows");
+    /// # for script in err.report().iter().flat_map(|r| r.findings()).filter_map(|f| f.script()) { std::fs::remove_dir_all(script.parent().ok_or("no folder")?)?; }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn time_limit(mut self, limit: Duration) -> Self {
+        self.time_limit = limit;
+        self
+    }
+
     /// Fills every table of `db` (not SQLite's own, not refinery's history) with generated
     /// rows, parents before the tables that reference them, in one transaction. Useful on
     /// its own for a database full of awkward but legal rows.
@@ -180,5 +212,10 @@ impl DataOptions {
     /// Rows per table, for the generator and the reproduction scripts.
     pub(crate) fn rows(&self) -> usize {
         self.rows
+    }
+
+    /// How long a migration may run over the generated rows.
+    pub(crate) fn limit(&self) -> Duration {
+        self.time_limit
     }
 }

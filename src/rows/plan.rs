@@ -84,10 +84,10 @@ impl Plan {
         }
         let mut defaults = HashMap::new();
         for column in columns {
-            if let Some(default) = &column.default {
-                let value = conn
-                    .query_row(&format!("SELECT {default}"), [], |r| r.get::<_, Value>(0))
-                    .unwrap_or(Value::Null);
+            if let Some(default) = &column.default
+                && let Ok(value) =
+                    conn.query_row(&format!("SELECT {default}"), [], |r| r.get::<_, Value>(0))
+            {
                 defaults.insert(column.position, column.affinity.apply(value));
             }
         }

@@ -9,7 +9,7 @@ use super::affinity::Affinity;
 use super::column_kind::Kind;
 use super::implied::{Implied, implied};
 use crate::migrations::history::HISTORY_TABLE;
-use crate::sql::tokens::lex;
+use crate::sql::tokens::{TokenKind, lex};
 
 /// A table to fill.
 #[derive(Debug)]
@@ -55,10 +55,22 @@ pub(crate) struct Context {
 
 /// The tables to fill, by name: not SQLite's own, not refinery's history, not virtual or
 /// shadow tables.
+///
+/// Read from `sqlite_master`, not `pragma_table_list`, which prepares every view to count its
+/// columns: slow in a schema of heavy views, and this runs at every step of a replay.
 pub(crate) fn user_tables(conn: &Connection) -> rusqlite::Result<Vec<String>> {
-    conn.prepare(
-        "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' \
-         AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ?1 ORDER BY name",
+    conn.prepare_cached(
+        "SELECT name FROM sqlite_master AS m WHERE type = 'table' \
+         AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ?1 \
+         AND coalesce(sql, '') NOT LIKE 'CREATE VIRTUAL TABLE%' \
+         AND NOT EXISTS (SELECT 1 FROM sqlite_master AS v WHERE v.type = 'table' \
+             AND v.sql LIKE 'CREATE VIRTUAL TABLE%' AND lower(m.name) IN ( \
+             lower(v.name) || '_content', lower(v.name) || '_segments', \
+             lower(v.name) || '_segdir', lower(v.name) || '_docsize', \
+             lower(v.name) || '_stat', lower(v.name) || '_data', lower(v.name) || '_idx', \
+             lower(v.name) || '_config', lower(v.name) || '_node', \
+             lower(v.name) || '_rowid', lower(v.name) || '_parent')) \
+         ORDER BY name",
     )?
     .query_map([HISTORY_TABLE], |r| r.get(0))?
     .collect()
@@ -66,7 +78,7 @@ pub(crate) fn user_tables(conn: &Connection) -> rusqlite::Result<Vec<String>> {
 
 /// The ordinary columns of `table` (not generated, not hidden), in order.
 pub(crate) fn ordinary_columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
-    conn.prepare("SELECT name FROM pragma_table_xinfo(?1) WHERE hidden = 0 ORDER BY cid")?
+    conn.prepare_cached("SELECT name FROM pragma_table_xinfo(?1) WHERE hidden = 0 ORDER BY cid")?
         .query_map([table], |r| r.get(0))?
         .collect()
 }
@@ -77,13 +89,12 @@ pub(crate) fn read_table(
     name: &str,
     context: &Context,
 ) -> rusqlite::Result<Table> {
-    let (sql, without_rowid): (String, bool) = conn.query_row(
-        "SELECT coalesce(m.sql, ''), l.wr FROM pragma_table_list AS l \
-         LEFT JOIN sqlite_master AS m ON m.type = 'table' AND m.name = l.name \
-         WHERE l.schema = 'main' AND l.name = ?1",
-        [name],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let sql: String = conn
+        .prepare_cached(
+            "SELECT coalesce(sql, '') FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        )?
+        .query_row([name], |r| r.get(0))?;
+    let without_rowid = is_without_rowid(&sql);
     let mut columns: Vec<Column> = conn
         .prepare(
             "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_xinfo(?1) \
@@ -230,6 +241,23 @@ pub(crate) fn read_table(
         columns,
         foreign_keys,
         unique_sets,
+    })
+}
+
+/// Whether a `CREATE TABLE` statement ends in `WITHOUT ROWID` (outside its parentheses).
+/// Read from the SQL: `pragma_table_list`, which says it too, prepares every view.
+fn is_without_rowid(sql: &str) -> bool {
+    let tokens = lex(sql);
+    let mut depth = 0usize;
+    tokens.iter().enumerate().any(|(i, t)| {
+        match t.kind {
+            TokenKind::Punct('(') => depth += 1,
+            TokenKind::Punct(')') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        depth == 0
+            && t.is_keyword("without")
+            && tokens.get(i + 1).is_some_and(|n| n.is_keyword("rowid"))
     })
 }
 

@@ -1,6 +1,7 @@
 //! The command line: subcommands and their arguments, derived by clap.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use sqlite_testdb::Version;
@@ -52,6 +53,7 @@ pub(crate) enum Command {
     ///   foreign-keys = false        # migrate with foreign keys off
     ///   rows = 20                   # rows per table, with --with-data
     ///   seed = 0                    # seed of the generated rows
+    ///   time-limit = 10             # seconds a migration may run over them
     #[command(after_help = "\
 Examples:
   sqlite-testdb check migrations/
@@ -120,6 +122,10 @@ pub(crate) struct CheckArgs {
     /// 0, or `seed` in the config file)
     #[arg(long, value_name = "SEED", requires = "with_data")]
     pub(crate) seed: Option<u64>,
+    /// How long one migration may run over the generated rows before it is stopped and
+    /// reported, with --with-data (default 10, or `time-limit` in the config file)
+    #[arg(long, value_name = "SECONDS", requires = "with_data", value_parser = seconds)]
+    pub(crate) time_limit: Option<Duration>,
     /// A version whose data changes are deliberate: listed, not failed (repeatable; with
     /// --with-data or --from). Added to `expect-changes` of the config file
     #[arg(long, value_name = "VERSION")]
@@ -140,6 +146,15 @@ pub(crate) struct CheckArgs {
     /// The config file (default: sqlite-testdb.toml in DIR, when there is one)
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
+}
+
+/// A number of seconds, above zero: `10`, `2.5`.
+fn seconds(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("`{text}` is not a number of seconds above zero"))
 }
 
 /// What every subcommand takes.

@@ -9,9 +9,12 @@
 //! # Rows per table and seed of the generated rows (check --with-data).
 //! rows = 20
 //! seed = 0
+//! # Seconds a migration may run over them before it is stopped and reported.
+//! time-limit = 10
 //! ```
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use sqlite_testdb::Version;
 
@@ -28,6 +31,7 @@ pub(crate) struct Config {
     pub(crate) expect_changes: Vec<Version>,
     pub(crate) rows: Option<usize>,
     pub(crate) seed: Option<u64>,
+    pub(crate) time_limit: Option<Duration>,
     /// `foreign-keys = false`: migrate with foreign keys off.
     pub(crate) foreign_keys: Option<bool>,
 }
@@ -90,9 +94,19 @@ pub(crate) fn load(explicit: Option<&Path>, dir: &Path) -> Result<Config, Failur
                     .ok_or_else(|| expected("a number"))?;
                 config.seed = Some(seed);
             }
+            "time-limit" => {
+                let seconds = value
+                    .as_float()
+                    .or_else(|| value.as_integer().map(|n| n as f64))
+                    .filter(|s| s.is_finite() && *s > 0.0)
+                    .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                    .ok_or_else(|| expected("a number of seconds above zero"))?;
+                config.time_limit = Some(seconds);
+            }
             _ => {
                 return Err(bad(format!(
-                    "unknown setting `{key}` (known: expect-changes, foreign-keys, rows, seed)"
+                    "unknown setting `{key}` (known: expect-changes, foreign-keys, rows, seed, \
+                     time-limit)"
                 )));
             }
         }

@@ -16,6 +16,7 @@ mod output;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Parser;
 use serde_json::Value;
@@ -124,7 +125,12 @@ fn check(
         replay.with_data(
             DataOptions::default()
                 .rows_per_table(args.rows.or(config.rows).unwrap_or(20))
-                .seed(args.seed.or(config.seed).unwrap_or(0)),
+                .seed(args.seed.or(config.seed).unwrap_or(0))
+                .time_limit(
+                    args.time_limit
+                        .or(config.time_limit)
+                        .unwrap_or(Duration::from_secs(10)),
+                ),
         );
     }
     if let Some(from) = &args.from {
