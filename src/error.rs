@@ -4,6 +4,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::report::ReplayReport;
+use crate::sql::position::pinpoint;
 
 /// The version type, as [`crate::Version`] (this module sits below the migrations).
 type Version = refinery::SchemaVersion;
@@ -438,15 +439,21 @@ impl Error {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_causes(&self) -> String {
-        self.with_causes_indented("")
+        self.with_causes_indented("", None)
+    }
+
+    /// [`with_causes`](Self::with_causes) for an error of running `script`: SQLite's error
+    /// at a token names its line in the script.
+    pub(crate) fn with_causes_in(&self, script: &str) -> String {
+        self.with_causes_indented("", Some(script))
     }
 
     /// [`with_causes`](Self::with_causes) with `indent` before each `caused by:`.
-    pub(crate) fn with_causes_indented(&self, indent: &str) -> String {
+    pub(crate) fn with_causes_indented(&self, indent: &str, script: Option<&str>) -> String {
         let mut text = self.to_string();
         let mut source = std::error::Error::source(self);
         while let Some(cause) = source {
-            let message = cause.to_string();
+            let message = pinpoint(&cause.to_string(), script);
             if !text.contains(&message) {
                 text.push('\n');
                 text.push_str(indent);

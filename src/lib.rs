@@ -191,7 +191,7 @@
 
 #![deny(rustdoc::broken_intra_doc_links)]
 
-// The layers, lowest first: report, error, sql, migrations, schema, connection, template,
+// The layers, lowest first: sql, report, error, migrations, schema, connection, template,
 // testdb, rows, replay. Each imports only from those before it (tests/layout.rs checks).
 mod connection;
 mod error;

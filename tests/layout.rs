@@ -10,9 +10,9 @@ type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
 
 /// The subsystems, lowest first: each may import only those before it.
 const LAYERS: [&str; 10] = [
+    "sql",
     "report",
     "error",
-    "sql",
     "migrations",
     "schema",
     "connection",

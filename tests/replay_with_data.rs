@@ -1102,3 +1102,56 @@ fn a_table_whose_trigger_refuses_every_row_is_counted_and_not_refilled() -> Test
     );
     Ok(())
 }
+
+#[test]
+fn rows_left_referencing_nothing_are_reported_once_at_the_version_that_left_them() -> TestResult {
+    let dir = common::folder(&[
+        (
+            "V1__teams.sql",
+            "CREATE TABLE teams (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n\
+             CREATE TABLE members (id INTEGER PRIMARY KEY, team_id INTEGER NOT NULL REFERENCES teams (id), name TEXT);",
+        ),
+        // With foreign keys off, deleting teams leaves their members behind.
+        (
+            "V2__drop_odd_teams.sql",
+            "DELETE FROM teams WHERE id % 2 = 1;",
+        ),
+        // Later migrations over the same tables do not name those members again.
+        (
+            "V3__member_roles.sql",
+            "ALTER TABLE members ADD COLUMN role TEXT;",
+        ),
+        (
+            "V4__team_slugs.sql",
+            "ALTER TABLE teams ADD COLUMN slug TEXT;",
+        ),
+    ])?;
+    let m = Migrations::from_dir(dir.path())?;
+    let err = replay::Replay::new(&m)
+        .with_data(DataOptions::default().expect_changes(2))
+        .foreign_keys_off()
+        .run()
+        .err()
+        .ok_or("the orphans went unnoticed")?;
+    let report = err.report().ok_or("not a finding")?;
+    let found: Vec<(i32, &str, Option<&str>)> = report
+        .findings()
+        .iter()
+        .map(|f| (f.version(), f.check(), f.table()))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            2,
+            "PRAGMA foreign_key_check must find nothing with generated rows",
+            Some("members")
+        )],
+        "{err}"
+    );
+    for script in report.findings().iter().filter_map(|f| f.script()) {
+        if let Some(folder) = script.parent() {
+            std::fs::remove_dir_all(folder)?;
+        }
+    }
+    Ok(())
+}

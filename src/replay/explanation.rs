@@ -59,7 +59,7 @@ fn explain_foreign_key(settings: &Settings, work: &TestDb, sql: &str) -> Result<
     conn.pragma_update(None, "foreign_keys", false)
         .map_err(sqlite)?;
     let ran = conn.execute_batch(sql).err();
-    let orphans = Orphans::find(&conn, None).map_err(sqlite)?;
+    let orphans = Orphans::find(&conn, None, &BTreeSet::new()).map_err(sqlite)?;
     let mut text = if orphans.count == 0 && ran.is_none() {
         "with foreign keys off (outside refinery's transaction) it leaves no row that \
          references a missing one: if the application runs its migrations with foreign keys \
@@ -406,19 +406,27 @@ fn source_table(conn: &Connection, table: &str) -> Option<String> {
     None
 }
 
+/// One row that references no row: its table, its rowid and the table it references
+/// (lower case). Rebuilds that keep their rows' ids keep it.
+pub(crate) type OrphanKey = (String, Option<i64>, String);
+
 /// The rows `PRAGMA foreign_key_check` finds, each shown with its values.
 pub(crate) struct Orphans {
     pub(crate) count: usize,
     pub(crate) lines: Vec<String>,
     pub(crate) table: Option<String>,
     pub(crate) column: Option<String>,
+    /// Every row found, `count` of them.
+    pub(crate) keys: BTreeSet<OrphanKey>,
 }
 
 impl Orphans {
-    /// The rows of the tables in `only` (every table: `None`) that reference no row.
+    /// The rows of the tables in `only` (every table: `None`) that reference no row, but
+    /// those in `known` (found at an earlier step).
     pub(crate) fn find(
         conn: &Connection,
         only: Option<&BTreeSet<String>>,
+        known: &BTreeSet<OrphanKey>,
     ) -> rusqlite::Result<Orphans> {
         let tables: Vec<Option<String>> = match only {
             None => vec![None],
@@ -434,11 +442,16 @@ impl Orphans {
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             found.extend(rows);
         }
+        let key = |(table, rowid, parent, _): &(String, Option<i64>, String, i64)| -> OrphanKey {
+            (table.to_lowercase(), *rowid, parent.to_lowercase())
+        };
+        found.retain(|row| !known.contains(&key(row)));
         let mut orphans = Orphans {
             count: found.len(),
             lines: Vec::new(),
             table: None,
             column: None,
+            keys: found.iter().map(key).collect(),
         };
         for (table, rowid, parent, id) in found.iter().take(SHOWN) {
             let keys: Vec<(String, Option<String>)> = conn

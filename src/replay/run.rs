@@ -67,7 +67,7 @@ pub(crate) fn run(
     if let (None, Some(last)) = (&stop, migrations.iter().last()) {
         let mut findings: Vec<Finding> = Vec::new();
         whole_set = schema.check_whole_set(last, &mut findings)?;
-        if let Some(data) = &data {
+        if let Some(data) = &mut data {
             latest = Some(data.check_latest(last, &mut findings)?);
         }
         if let Some(step) = steps.last_mut() {

@@ -14,7 +14,7 @@ use crate::{Error, Result, Schema, Snapshot, TestDb, Version};
 pub(crate) const CHECK_APPLY: &str = "must apply";
 const CHECK_INTEGRITY: &str = "PRAGMA integrity_check must be ok";
 const CHECK_FOREIGN_KEYS: &str = "PRAGMA foreign_key_check must find nothing";
-const CHECK_DOWN_RUNS: &str = "down script must run";
+pub(crate) const CHECK_DOWN_RUNS: &str = "down script must run";
 const CHECK_NO_TRACE: &str = "up then down must leave no trace";
 const CHECK_REDO_APPLIES: &str = "up again after down must apply";
 const CHECK_REDO_SAME: &str = "up again after down must give the same schema";
@@ -82,7 +82,11 @@ impl<'s> SchemaReplay<'s> {
         match self.migrate(version) {
             Ok(()) => {}
             Err(error @ Error::Migration { .. }) => {
-                findings.push(self.finding(migration, CHECK_APPLY, error.with_causes()));
+                findings.push(self.finding(
+                    migration,
+                    CHECK_APPLY,
+                    error.with_causes_in(migration.sql().unwrap_or_default()),
+                ));
                 return Ok(SchemaStep {
                     applied: false,
                     down: Down::NotChecked,
@@ -117,14 +121,19 @@ impl<'s> SchemaReplay<'s> {
         let at_version = Snapshot::take(&self.conn, self.db.path())?;
         let below = self.previous.unwrap_or_else(|| version.saturating_sub(1));
         let failed = match self.roll_back(below) {
-            Err(error @ Error::DownScript { .. }) => Some((CHECK_DOWN_RUNS, error.with_causes())),
+            Err(error @ Error::DownScript { .. }) => {
+                let down = self.settings.migrations.down_script(version);
+                let script = down.map_or("", |d| d.sql());
+                Some((CHECK_DOWN_RUNS, error.with_causes_in(script)))
+            }
             Err(other) => return Err(other),
             Ok(()) => {
                 let undone = self.schema()?;
                 if undone == self.before {
                     match self.migrate(version) {
                         Err(error @ Error::Migration { .. }) => {
-                            Some((CHECK_REDO_APPLIES, error.with_causes()))
+                            let script = migration.sql().unwrap_or_default();
+                            Some((CHECK_REDO_APPLIES, error.with_causes_in(script)))
                         }
                         Err(other) => return Err(other),
                         Ok(()) => {

@@ -2,6 +2,7 @@
 //! and values and names written as SQL literals. Imports nothing else of the crate.
 
 pub(crate) mod literal;
+pub(crate) mod position;
 pub(crate) mod text;
 pub(crate) mod tokens;
 

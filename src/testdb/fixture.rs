@@ -119,7 +119,7 @@ fn load(dir: &Path) -> Result<Migrations, Error> {
 fn report(error: &Error, dir: &Path) -> String {
     let mut text = format!(
         "sqlite-testdb: test_db fixture failed: {}",
-        error.with_causes_indented("  ")
+        error.with_causes_indented("  ", None)
     );
     let hint = match error {
         Error::Migration { .. } => {
