@@ -1,6 +1,7 @@
 //! References an application keeps without declaring them: a column named like
 //! `organization_uuid`, `user_id` or `owner_id`, beside a table `organizations` or `users`
-//! with a matching key, holds that table's keys. Generated rows follow them, so that a
+//! with a matching key, holds that table's keys; so does one named by the table's initials
+//! (`qu_id` beside `quantity_units`) or with a role after its key (`qu_id_stock`). Generated rows follow them, so that a
 //! later migration that declares the reference (`REFERENCES organizations(uuid)`) meets data
 //! the application could have written, not random values.
 
@@ -81,14 +82,13 @@ pub(crate) fn implied(
     later: &BTreeSet<String>,
 ) -> rusqlite::Result<Option<Implied>> {
     let name = column.to_lowercase();
-    let Some((stem, key)) = KEYS.iter().find_map(|key| {
-        let stem = name.strip_suffix(key)?.strip_suffix('_')?;
-        (!stem.is_empty()).then_some((stem, *key))
-    }) else {
+    let Some((stem, key)) = stem_and_key(&name) else {
         return Ok(None);
     };
     let own = table.to_lowercase();
-    for candidate in candidates(stem) {
+    let mut names = candidates(stem);
+    names.extend(by_initials(stem, tables.iter().chain(later)));
+    for candidate in names {
         if candidate == own {
             continue;
         }
@@ -104,6 +104,46 @@ pub(crate) fn implied(
         }
     }
     Ok(None)
+}
+
+/// `organization_uuid` → (`organization`, `uuid`); a role after the key too: `qu_id_stock`
+/// → (`qu`, `id`).
+fn stem_and_key(name: &str) -> Option<(&str, &'static str)> {
+    KEYS.iter().find_map(|key| {
+        let stem = match name.strip_suffix(key).and_then(|s| s.strip_suffix('_')) {
+            Some(stem) => stem,
+            None => {
+                let (stem, role) = name.rsplit_once(&format!("_{key}_"))?;
+                if role.is_empty() || role.contains('_') {
+                    return None;
+                }
+                stem
+            }
+        };
+        (!stem.is_empty()).then_some((stem, *key))
+    })
+}
+
+/// The one table whose words' initials are the stem's last word (`qu` → `quantity_units`),
+/// for stems of two to four letters; none when no table or several match.
+fn by_initials<'a>(stem: &str, tables: impl Iterator<Item = &'a String>) -> Option<String> {
+    let last = stem.rsplit('_').next()?;
+    if !(2..=4).contains(&last.len()) || !last.chars().all(|c| c.is_ascii_lowercase()) {
+        return None;
+    }
+    let matching: BTreeSet<&String> = tables
+        .filter(|table| {
+            let initials: String = table
+                .split('_')
+                .filter_map(|word| word.chars().next())
+                .collect();
+            initials == last && table.contains('_')
+        })
+        .collect();
+    match matching.into_iter().collect::<Vec<_>>().as_slice() {
+        [one] => Some((*one).clone()),
+        _ => None,
+    }
 }
 
 /// The tables a column stem can name, most likely first: `organization` → `organization`,
@@ -159,14 +199,23 @@ mod tests {
             "CREATE TABLE organizations(uuid TEXT PRIMARY KEY);
              CREATE TABLE users(id INTEGER PRIMARY KEY);
              CREATE TABLE categories(num INTEGER PRIMARY KEY);
+             CREATE TABLE quantity_units(id INTEGER PRIMARY KEY);
              CREATE TABLE ciphers(uuid TEXT PRIMARY KEY, organization_uuid TEXT, owner_id INTEGER,
-                 parent_category_id INTEGER, external_id TEXT, team_uuid TEXT);",
+                 parent_category_id INTEGER, external_id TEXT, team_uuid TEXT, qu_id INTEGER,
+                 qu_id_stock INTEGER, from_qu_id INTEGER, xy_id INTEGER);",
         )?;
-        let tables: BTreeSet<String> = ["organizations", "users", "categories", "ciphers"]
-            .into_iter()
-            .map(String::from)
-            .collect();
-        let later: BTreeSet<String> = ["teams".to_owned()].into();
+        let tables: BTreeSet<String> = [
+            "organizations",
+            "users",
+            "categories",
+            "quantity_units",
+            "ciphers",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        // A table that exists is also among those the set creates.
+        let later: BTreeSet<String> = ["teams".to_owned(), "quantity_units".to_owned()].into();
         let of = |column| implied(&conn, "ciphers", column, &tables, &later);
         let table = |parent: &str, key: &str| {
             Some(Implied::Table {
@@ -179,6 +228,11 @@ mod tests {
         assert_eq!(of("parent_category_id")?, table("categories", "num"));
         assert_eq!(of("external_id")?, None);
         assert_eq!(of("team_uuid")?, Some(Implied::Later));
+        // By the table's initials, with a role after the key, after a prefix.
+        assert_eq!(of("qu_id")?, table("quantity_units", "id"));
+        assert_eq!(of("qu_id_stock")?, table("quantity_units", "id"));
+        assert_eq!(of("from_qu_id")?, table("quantity_units", "id"));
+        assert_eq!(of("xy_id")?, None);
         Ok(())
     }
 
