@@ -1155,3 +1155,34 @@ fn rows_left_referencing_nothing_are_reported_once_at_the_version_that_left_them
     }
     Ok(())
 }
+
+#[test]
+fn a_rebuild_into_a_numbered_copy_that_adds_unique_names_the_repeats_of_the_original() -> TestResult
+{
+    let found = findings_with_data(&[
+        (
+            "V1__blogs.sql",
+            "CREATE TABLE blogs (id INTEGER PRIMARY KEY, title TEXT NOT NULL, ap_url TEXT NOT NULL DEFAULT '');",
+        ),
+        (
+            "V2__unique_urls.sql",
+            "CREATE TABLE blogs2 (id INTEGER PRIMARY KEY, title TEXT NOT NULL, ap_url TEXT NOT NULL DEFAULT '' UNIQUE);\n\
+             INSERT INTO blogs2 SELECT * FROM blogs;\nDROP TABLE blogs;\nALTER TABLE blogs2 RENAME TO blogs;",
+        ),
+    ])?;
+    let [finding] = found.as_slice() else {
+        panic!("{found:#?}")
+    };
+    assert_eq!(
+        (finding.version(), finding.table(), finding.column()),
+        (2, Some("blogs2"), Some("ap_url"))
+    );
+    assert!(
+        finding
+            .detail()
+            .contains("the generated rows of blogs repeat ap_url as stored: "),
+        "{}",
+        finding.detail()
+    );
+    Ok(())
+}

@@ -380,7 +380,8 @@ fn split_columns(list: &str) -> (String, Vec<String>) {
 }
 
 /// The table the generated rows of `table` are in: itself when it exists before the
-/// migration, else the one a rebuild copies from (`users_new` → `users`).
+/// migration, else the one a rebuild copies from (`users_new` → `users`, `blogs2` →
+/// `blogs`).
 fn source_table(conn: &Connection, table: &str) -> Option<String> {
     let tables = user_tables(conn).ok()?;
     let find = |name: &str| {
@@ -403,7 +404,11 @@ fn source_table(conn: &Connection, table: &str) -> Option<String> {
             return Some(found);
         }
     }
-    None
+    let numbered = lower.trim_end_matches(|c: char| c.is_ascii_digit());
+    let numbered = numbered.trim_end_matches('_');
+    (numbered.len() < lower.len() && !numbered.is_empty())
+        .then(|| find(numbered))
+        .flatten()
 }
 
 /// One row that references no row: its table, its rowid and the table it references
