@@ -45,7 +45,7 @@ use tempfile::TempDir;
 
 mod migration_set;
 
-use migration_set::{generate, migrate_file, must};
+use migration_set::{bench_refinery_run, generate, migrate_file, must};
 
 /// The migration set sizes.
 const SIZES: [usize; 3] = [10, 50, 200];
@@ -310,18 +310,11 @@ fn cold(c: &mut Criterion, sets: &[Set]) {
                 BatchSize::PerIteration,
             );
         });
-        // One plain refinery run on a new file (rusqlite's defaults: rollback journal,
-        // synchronous=FULL), the folder made before and removed after the timing.
-        group.bench_function(BenchmarkId::new("plain_refinery_file", set.n), |b| {
-            b.iter_batched(
-                || must(tempfile::tempdir(), "create temp folder"),
-                |dir| {
-                    migrate_file(&set.raw, dir.path());
-                    dir
-                },
-                BatchSize::PerIteration,
-            );
-        });
+        bench_refinery_run(
+            &mut group,
+            BenchmarkId::new("plain_refinery_file", set.n),
+            &set.raw,
+        );
     }
     group.finish();
 }

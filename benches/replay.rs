@@ -18,12 +18,12 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BatchSize, BenchmarkId, Criterion, SamplingMode, criterion_group};
+use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group};
 use sqlite_testdb::{DataOptions, Migrations, replay};
 
 mod migration_set;
 
-use migration_set::{generate, migrate_file, must, write_dir};
+use migration_set::{bench_refinery_run, generate, must, write_dir};
 
 /// The migration set sizes.
 const SIZES: [usize; 3] = [10, 50, 200];
@@ -83,16 +83,11 @@ fn all(c: &mut Criterion) {
             11..=50 => 20,
             _ => 50,
         }));
-        group.bench_function(BenchmarkId::new("refinery_file", set.n), |b| {
-            b.iter_batched(
-                || must(tempfile::tempdir(), "create temp folder"),
-                |dir| {
-                    migrate_file(&set.raw, dir.path());
-                    dir
-                },
-                BatchSize::PerIteration,
-            );
-        });
+        bench_refinery_run(
+            &mut group,
+            BenchmarkId::new("refinery_file", set.n),
+            &set.raw,
+        );
         group.bench_function(BenchmarkId::new("check", set.n), |b| {
             b.iter(|| black_box(must(replay::check(&set.migrations), "replay::check")));
         });

@@ -676,19 +676,27 @@ fn schema_checks_run_first_and_fail_as_in_check() -> TestResult {
 fn findings_with_data(
     files: &[(&str, &str)],
 ) -> Result<Vec<sqlite_testdb::replay::Finding>, Box<dyn std::error::Error>> {
+    findings_with(files, DataOptions::default())
+}
+
+/// The findings of `check_with_data` with `options` on migrations given as `(file name,
+/// SQL)`; their scripts removed.
+fn findings_with(
+    files: &[(&str, &str)],
+    options: DataOptions,
+) -> Result<Vec<sqlite_testdb::replay::Finding>, Box<dyn std::error::Error>> {
     let dir = common::folder(files)?;
     let m = Migrations::from_dir(dir.path())?;
-    let found: Vec<sqlite_testdb::replay::Finding> =
-        match replay::check_with_data(&m, DataOptions::default()) {
-            Ok(_) => Vec::new(),
-            Err(e) => e
-                .report()
-                .ok_or_else(|| format!("not a finding: {e}"))?
-                .findings()
-                .into_iter()
-                .cloned()
-                .collect(),
-        };
+    let found: Vec<sqlite_testdb::replay::Finding> = match replay::check_with_data(&m, options) {
+        Ok(_) => Vec::new(),
+        Err(e) => e
+            .report()
+            .ok_or_else(|| format!("not a finding: {e}"))?
+            .findings()
+            .into_iter()
+            .cloned()
+            .collect(),
+    };
     for script in found.iter().filter_map(|f| f.script()) {
         if let Some(folder) = script.parent() {
             std::fs::remove_dir_all(folder)?;
@@ -928,44 +936,18 @@ fn a_migration_that_mangles_text_is_caught() -> TestResult {
     Ok(())
 }
 
-/// `check_with_data` with a short time limit over migrations given as `(file name, SQL)`;
-/// the findings, their scripts removed.
-fn findings_within(
-    files: &[(&str, &str)],
-    limit: Duration,
-) -> Result<Vec<sqlite_testdb::replay::Finding>, Box<dyn std::error::Error>> {
-    let dir = common::folder(files)?;
-    let m = Migrations::from_dir(dir.path())?;
-    let err = replay::check_with_data(&m, DataOptions::default().time_limit(limit))
-        .err()
-        .ok_or("no finding")?;
-    let found: Vec<_> = err
-        .report()
-        .ok_or_else(|| format!("not a finding: {err}"))?
-        .findings()
-        .into_iter()
-        .cloned()
-        .collect();
-    for script in found.iter().filter_map(|f| f.script()) {
-        if let Some(folder) = script.parent() {
-            std::fs::remove_dir_all(folder)?;
-        }
-    }
-    Ok(found)
-}
-
 #[test]
 fn a_migration_that_never_ends_over_rows_is_stopped_and_reported() -> TestResult {
     // Counting up from every row never ends; over an empty table there is nothing to count.
     let endless = "CREATE TABLE counted AS WITH RECURSIVE up(n) AS \
                    (SELECT n FROM numbers UNION ALL SELECT n + 1 FROM up) SELECT count(*) AS c FROM up;";
-    let found = findings_within(
+    let found = findings_with(
         &[
             ("V1__numbers.sql", "CREATE TABLE numbers (n INTEGER);"),
             ("V2__count_up.sql", endless),
             ("V3__words.sql", "CREATE TABLE words (w TEXT);"),
         ],
-        Duration::from_millis(300),
+        DataOptions::default().time_limit(Duration::from_millis(300)),
     )?;
     let [finding] = found.as_slice() else {
         panic!("{found:#?}")
@@ -989,13 +971,13 @@ fn a_down_script_that_never_ends_over_rows_is_stopped_and_reported() -> TestResu
     let endless = "DROP TABLE flags;\nCREATE TABLE counted AS WITH RECURSIVE up(n) AS \
                    (SELECT n FROM numbers UNION ALL SELECT n + 1 FROM up) SELECT count(*) AS c FROM up;\n\
                    DROP TABLE counted;";
-    let found = findings_within(
+    let found = findings_with(
         &[
             ("V1__numbers.sql", "CREATE TABLE numbers (n INTEGER);"),
             ("V2__flags.sql", "CREATE TABLE flags (f INTEGER);"),
             ("V2__flags.down.sql", endless),
         ],
-        Duration::from_millis(300),
+        DataOptions::default().time_limit(Duration::from_millis(300)),
     )?;
     let [finding] = found.as_slice() else {
         panic!("{found:#?}")

@@ -6,6 +6,8 @@
 use std::fs;
 use std::path::Path;
 
+use criterion::measurement::WallTime;
+use criterion::{BatchSize, BenchmarkGroup, BenchmarkId};
 use refinery::{Migration, Runner};
 use rusqlite::Connection;
 
@@ -196,4 +198,24 @@ pub fn migrate_file(raw: &[Migration], dir: &Path) {
     let mut conn = must(Connection::open(dir.join("test.sqlite")), "open file");
     must(Runner::new(raw).run(&mut conn), "refinery run on a file");
     must(conn.close().map_err(|(_, e)| e), "close");
+}
+
+/// A benchmark of one plain refinery run of `raw` on a new file (rusqlite's defaults:
+/// rollback journal, `synchronous=FULL`), the folder made before and removed after the
+/// timing.
+pub fn bench_refinery_run(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    id: BenchmarkId,
+    raw: &[Migration],
+) {
+    group.bench_function(id, |b| {
+        b.iter_batched(
+            || must(tempfile::tempdir(), "create temp folder"),
+            |dir| {
+                migrate_file(raw, dir.path());
+                dir
+            },
+            BatchSize::PerIteration,
+        );
+    });
 }
