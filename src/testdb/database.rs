@@ -57,21 +57,12 @@ impl TestDb {
     /// Its connections skip fsyncs, and it is in WAL mode.
     pub(crate) fn empty(migrations: &Migrations, connect: &ConnectOptions) -> Result<Self> {
         let (storage, path) = Storage::own_folder(&std::env::temp_dir())?;
-        let connect = ConnectOptions {
-            durable: false,
-            ..connect.clone()
-        };
-        let conn = connect.open(&path, true)?;
+        let db = TestDb::scratch(path, storage, migrations, connect);
+        let conn = db.connect.open(&db.path, true)?;
         conn.pragma_update(None, "journal_mode", "wal")
-            .map_err(|e| Error::sqlite("switch to WAL mode", &path, e))?;
+            .map_err(|e| Error::sqlite("switch to WAL mode", &db.path, e))?;
         drop(conn);
-        Ok(TestDb::assemble(
-            path,
-            migrations.clone(),
-            Arc::new(connect),
-            Keep::Never,
-            storage,
-        ))
+        Ok(db)
     }
 
     /// A copy of the database file `source` (and of its `-wal` file, if there is one),
@@ -93,17 +84,28 @@ impl TestDb {
             std::fs::copy(&wal, PathBuf::from(copy))
                 .map_err(|e| Error::io("copy database", &wal, e))?;
         }
+        Ok(TestDb::scratch(path, storage, migrations, connect))
+    }
+
+    /// A database at `path` in `storage`, always removed, whose connections skip fsyncs:
+    /// what the replay checks work on.
+    fn scratch(
+        path: PathBuf,
+        storage: Storage,
+        migrations: &Migrations,
+        connect: &ConnectOptions,
+    ) -> Self {
         let connect = ConnectOptions {
             durable: false,
             ..connect.clone()
         };
-        Ok(TestDb::assemble(
+        TestDb::assemble(
             path,
             migrations.clone(),
             Arc::new(connect),
             Keep::Never,
             storage,
-        ))
+        )
     }
 
     /// A test database at `path` (an in-memory one's URI), owning `storage`.

@@ -152,9 +152,16 @@ pub(crate) struct CheckArgs {
 fn seconds(text: &str) -> Result<Duration, String> {
     text.parse::<f64>()
         .ok()
+        .and_then(positive_seconds)
+        .ok_or_else(|| format!("`{text}` is not a number of seconds above zero"))
+}
+
+/// `seconds` as a duration, when it is a finite number above zero (the command line's and
+/// the config file's time limit).
+pub(crate) fn positive_seconds(seconds: f64) -> Option<Duration> {
+    Some(seconds)
         .filter(|s| s.is_finite() && *s > 0.0)
         .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .ok_or_else(|| format!("`{text}` is not a number of seconds above zero"))
 }
 
 /// What every subcommand takes.

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use sqlite_testdb::Version;
 
+use crate::args::positive_seconds;
 use crate::failure::Failure;
 
 /// The file's name, in the migrations folder.
@@ -98,8 +99,7 @@ pub(crate) fn load(explicit: Option<&Path>, dir: &Path) -> Result<Config, Failur
                 let seconds = value
                     .as_float()
                     .or_else(|| value.as_integer().map(|n| n as f64))
-                    .filter(|s| s.is_finite() && *s > 0.0)
-                    .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                    .and_then(positive_seconds)
                     .ok_or_else(|| expected("a number of seconds above zero"))?;
                 config.time_limit = Some(seconds);
             }
