@@ -1,13 +1,12 @@
 //! `replay::check_with_data`: migrations that pass on an empty database and fail, or lose
 //! data, on one holding rows; the row generator; determinism; `expect_changes`.
 
-mod common;
-
+use crate::common;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{EXAMPLE_TABLES, example_migrations, test_migrations};
+use crate::common::{EXAMPLE_TABLES, example_migrations, test_migrations};
 use rusqlite::Connection;
 use sqlite_testdb::replay::{self, DataChange, ReplayReport};
 use sqlite_testdb::{DataOptions, Migrations, TestDb};

@@ -1,11 +1,9 @@
 //! Loading migrations: refinery's loader, down scripts, and clear errors for bad folders.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 
-use common::{example_migrations, folder, test_migrations};
+use crate::common::{example_migrations, folder, test_migrations};
 use sqlite_testdb::{Error, Migrations, TestDb, replay};
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;

@@ -1,8 +1,7 @@
 //! Upgrades of databases that hold data, rollbacks with down scripts, snapshots.
 
-mod common;
-
-use common::{example_migrations, tables, test_migrations};
+use crate::common;
+use crate::common::{example_migrations, tables, test_migrations};
 use sqlite_testdb::{Error, Migrations, TestDb};
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;

@@ -2,8 +2,7 @@
 //! and fixtures of one's own around `TestDb::builder`.
 #![cfg(feature = "rstest")]
 
-mod common;
-
+use crate::common;
 use rstest::{fixture, rstest};
 use sqlite_testdb::{Migrations, TestDb, Version, test_db};
 
@@ -104,7 +103,7 @@ fn child_uses_the_fixture(test_db: TestDb) {
 }
 
 fn run_fixture_child(manifest_dir: &std::path::Path) -> std::io::Result<(bool, String)> {
-    let out = common::run_child(
+    let out = crate::common::run_child(
         "child_uses_the_fixture",
         &[("CARGO_MANIFEST_DIR", &manifest_dir.to_string_lossy())],
     )?;

@@ -1,9 +1,7 @@
 //! The in-memory mode: the template copied into a private in-memory database, with
 //! connections, pools and migration testing working as on files.
 
-mod common;
-
-use common::{EXAMPLE_TABLES, example_migrations, run_child, tables};
+use crate::common::{EXAMPLE_TABLES, example_migrations, run_child, tables};
 use sqlite_testdb::TestDb;
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;

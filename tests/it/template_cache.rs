@@ -1,12 +1,11 @@
 //! The template cache: built once, keyed by the fingerprint, never trusted when it does not
 //! match its record, nothing left behind by a failed build.
 
-mod common;
-
+use crate::common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{build_log, chain, entries, example_migrations, run_child, test_migrations};
+use crate::common::{build_log, chain, entries, example_migrations, run_child, test_migrations};
 use sqlite_testdb::{Error, Migrations, TestDb};
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;

@@ -1,10 +1,9 @@
 //! `TestDb`: a fresh file per test, cleanup on drop, keep on failure, connection settings.
 
-mod common;
-
+use crate::common;
 use std::time::Duration;
 
-use common::{EXAMPLE_TABLES, chain, example_migrations, run_child, tables};
+use crate::common::{EXAMPLE_TABLES, chain, example_migrations, run_child, tables};
 use rusqlite::functions::FunctionFlags;
 use sqlite_testdb::{Error, Keep, Migrations, TestDb};
 

@@ -1,12 +1,11 @@
 //! Bad and awkward input: each bad one is an error naming the file, version or path, and
 //! leaves nothing in the cache; each awkward but legal one works.
 
-mod common;
-
+use crate::common;
 use std::fs;
 use std::path::Path;
 
-use common::{chain, entries, folder, test_migrations};
+use crate::common::{chain, entries, folder, test_migrations};
 use rusqlite::functions::FunctionFlags;
 use sqlite_testdb::{Error, Migrations, TestDb};
 

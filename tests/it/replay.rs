@@ -1,8 +1,7 @@
 //! `replay::check`: whole migration sets, good and deliberately bad.
 
-mod common;
-
-use common::{example_migrations, test_migrations};
+use crate::common;
+use crate::common::{example_migrations, test_migrations};
 use sqlite_testdb::replay::{self, Down, Finding};
 use sqlite_testdb::{Error, Migrations};
 

@@ -1,12 +1,10 @@
 //! `replay::check_from`: the upgrade of a real database, checked on a copy of it, whose
 //! original is never written.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 
-use common::{example_migrations, folder};
+use crate::common::{example_migrations, folder};
 use sqlite_testdb::replay::{self, Replay};
 use sqlite_testdb::{Error, Migrations, TestDb};
 

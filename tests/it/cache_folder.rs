@@ -1,13 +1,11 @@
 //! The template cache folder: trusted only when private, and cleaned of templates nobody
 //! uses, never of one a process holds.
 
-mod common;
-
 use std::fs::{self, File};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use common::{entries, example_migrations};
+use crate::common::{entries, example_migrations};
 use sqlite_testdb::{Error, TestDb};
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;

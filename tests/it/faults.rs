@@ -2,14 +2,13 @@
 //! connections at drop, and a soak for leaked descriptors and folders. Real processes, real
 //! files.
 
-mod common;
-
+use crate::common;
 use std::fs::{self, File};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{build_log, child_command, entries, example_migrations, run_child};
+use crate::common::{build_log, child_command, entries, example_migrations, run_child};
 use sqlite_testdb::{Error, Migrations, TestDb};
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;

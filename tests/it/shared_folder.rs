@@ -1,13 +1,12 @@
 //! `Builder::shared_folder`: database files straight in one folder, no folder per test; and
 //! how copies are made (from the file first, from memory after), whatever the folder.
 
-mod common;
-
+use crate::common;
 use std::fs;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use common::{EXAMPLE_TABLES, entries, example_migrations, run_child, tables};
+use crate::common::{EXAMPLE_TABLES, entries, example_migrations, run_child, tables};
 use sqlite_testdb::{Error, Keep, Migrations, TestDb};
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;

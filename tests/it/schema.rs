@@ -1,8 +1,7 @@
 //! `Schema`: normalized, comparable, printable, diffable.
 
-mod common;
-
-use common::example_migrations;
+use crate::common;
+use crate::common::example_migrations;
 use rusqlite::Connection;
 use sqlite_testdb::{Error, Migrations, Schema, TestDb};
 

@@ -5,8 +5,6 @@
 //! Everything here is real: real files, real refinery runs, real child processes (this test
 //! binary re-invoked, as nextest runs one process per test).
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -15,7 +13,7 @@ use std::sync::Barrier;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{EXAMPLE_TABLES, build_log, entries, example_migrations, tables};
+use crate::common::{EXAMPLE_TABLES, build_log, entries, example_migrations, tables};
 use rusqlite::Connection;
 use sqlite_testdb::{Migrations, TestDb};
 
@@ -241,7 +239,12 @@ fn busy_timeout(thread: usize) -> Duration {
 /// The failure this crate exists to prevent: tests that each run refinery on one shared file.
 /// Runners fail ("database is locked", "table already exists", "duplicate column name"), and
 /// some files are left with a schema their history does not match, or half migrated.
+///
+/// An experiment, not a test of this crate: it asserts that refinery fails, which depends on
+/// the machine's timing, so it runs only when asked (`cargo test --test it -- --ignored
+/// eight_threads`; docs/why-template-databases.md gives its numbers).
 #[test]
+#[ignore = "an experiment on refinery itself whose outcome depends on timing: run with --ignored"]
 fn eight_threads_migrating_one_shared_file_race_and_break() -> TestResult {
     const THREADS: usize = 8;
     const FILES: usize = 30;
@@ -391,6 +394,7 @@ fn six_processes_on_an_empty_cache_build_the_template_exactly_once() -> TestResu
     let work = tempfile::tempdir()?;
     let go = work.path().join("go");
     let exe = std::env::current_exe()?;
+    let child_test = crate::common::test_name(CHILD_TEST)?;
 
     let mut children = Children(Vec::new());
     for i in 0..CHILDREN {
@@ -399,7 +403,7 @@ fn six_processes_on_an_empty_cache_build_the_template_exactly_once() -> TestResu
         let log_file = fs::File::create(&log)?;
         let child = Command::new(&exe)
             .args([
-                CHILD_TEST,
+                child_test.as_str(),
                 "--exact",
                 "--ignored",
                 "--nocapture",

@@ -1,11 +1,10 @@
 //! Application types that own their database: `TestDb::attach` and the `Attached` guard,
 //! on files and in memory, and the database's URI.
 
-mod common;
-
+use crate::common;
 use std::path::Path;
 
-use common::{EXAMPLE_TABLES, example_migrations, tables};
+use crate::common::{EXAMPLE_TABLES, example_migrations, tables};
 use sqlite_testdb::rusqlite::{Connection, OpenFlags};
 use sqlite_testdb::{Attached, Keep, TestDb};
 

@@ -60,7 +60,7 @@ pub fn tables(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<String>> {
 pub fn child_command(test: &str, envs: &[(&str, &str)]) -> std::io::Result<Command> {
     let mut cmd = Command::new(std::env::current_exe()?);
     cmd.args([
-        test,
+        test_name(test)?.as_str(),
         "--exact",
         "--ignored",
         "--nocapture",
@@ -71,6 +71,34 @@ pub fn child_command(test: &str, envs: &[(&str, &str)]) -> std::io::Result<Comma
     }
     cmd.envs(envs.iter().copied());
     Ok(cmd)
+}
+
+/// The full name of the `#[ignore]`d test `test` of this binary (`module::test`), as `--exact`
+/// wants it: the tests are modules of one binary, so a bare function name matches nothing.
+pub fn test_name(test: &str) -> std::io::Result<String> {
+    static IGNORED: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let listed = match IGNORED.get() {
+        Some(listed) => listed,
+        None => {
+            let out = Command::new(std::env::current_exe()?)
+                .args(["--list", "--ignored"])
+                .output()?;
+            let names = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|l| l.strip_suffix(": test"))
+                .map(str::to_owned)
+                .collect();
+            IGNORED.get_or_init(|| names)
+        }
+    };
+    let suffix = format!("::{test}");
+    let mut found = listed.iter().filter(|n| *n == test || n.ends_with(&suffix));
+    match (found.next(), found.next()) {
+        (Some(name), None) => Ok(name.clone()),
+        _ => Err(std::io::Error::other(format!(
+            "no single ignored test named {test:?} in this binary: {listed:?}"
+        ))),
+    }
 }
 
 /// Runs [`child_command`] to its end.

@@ -1,17 +1,15 @@
 //! The `sqlite-testdb` command, run as a user runs it: the built binary on migration folders,
 //! asserting its output and exit codes.
 //!
-//! Needs the binary, which the `cli` feature builds: `cargo test --features cli --test cli`.
+//! Needs the binary, which the `cli` feature builds: `cargo test --features cli --test it cli::`.
 #![cfg(feature = "cli")]
-
-mod common;
 
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::folder;
+use crate::common::folder;
 use rstest::rstest;
 use serde_json::Value;
 
