@@ -413,7 +413,7 @@ impl Error {
     /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREAT TABLE users(id INTEGER PRIMARY KEY);")?])?;
     /// let err = sqlite_testdb::replay::check(&m).unwrap_err();       // V1 has a typo
     /// let report = err.report().ok_or("not a finding")?;
-    /// assert_eq!(report.findings()[0].check(), "must apply");
+    /// assert_eq!(report.findings()[0].check(), sqlite_testdb::replay::Check::MustApply);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn report(&self) -> Option<&ReplayReport> {

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use common::{example_migrations, folder};
-use sqlite_testdb::replay::{self, Replay};
+use sqlite_testdb::replay::{self, Check, Replay};
 use sqlite_testdb::{Error, Migrations, TestDb};
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
@@ -106,7 +106,7 @@ fn a_migration_that_drops_a_columns_values_is_caught_on_the_real_rows() -> TestR
         ),
         (
             "V2__email_check",
-            "must keep every row and value of the database",
+            Check::DataLost,
             Some("users"),
             Some("nickname")
         )

@@ -351,6 +351,7 @@ fn check_json_names_the_failing_migration_file_check_and_detail() -> TestResult 
     let file = finding["file"].as_str().ok_or("no file")?;
     assert!(file.ends_with("V2__profiles.sql"), "{file}");
     assert_eq!(finding["check"], "up then down must leave no trace");
+    assert_eq!(finding["code"], "down-leaves-trace");
     let detail = finding["detail"].as_str().ok_or("no detail")?;
     assert!(
         detail.contains("+create index users_email_idx on users(email);"),
@@ -381,6 +382,7 @@ fn check_json_names_a_migration_that_does_not_apply() -> TestResult {
     assert_eq!(finding["kind"], "replay");
     assert_eq!(finding["migration"], "V4__invites");
     assert_eq!(finding["check"], "must apply");
+    assert_eq!(finding["code"], "must-apply");
     let file = finding["file"].as_str().ok_or("no file")?;
     assert!(file.ends_with("V4__invites.sql"), "{file}");
     let detail = finding["detail"].as_str().ok_or("no detail")?;

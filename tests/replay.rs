@@ -3,7 +3,7 @@
 mod common;
 
 use common::{example_migrations, test_migrations};
-use sqlite_testdb::replay::{self, Down, Finding};
+use sqlite_testdb::replay::{self, Check, Down, Finding};
 use sqlite_testdb::{Error, Migrations};
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
@@ -27,7 +27,7 @@ fn only_finding(set: &str) -> Result<Finding, Box<dyn std::error::Error>> {
 }
 
 /// The migration, check and detail of the one finding of `set`.
-fn replay_failure(set: &str) -> Result<(String, &'static str, String), Box<dyn std::error::Error>> {
+fn replay_failure(set: &str) -> Result<(String, Check, String), Box<dyn std::error::Error>> {
     let finding = only_finding(set)?;
     Ok((
         finding.migration().to_owned(),
@@ -84,7 +84,7 @@ fn down_script_that_forgets_an_index_fails_naming_it() -> TestResult {
     );
     assert_eq!(migration, "V2__profiles");
     assert!(file.is_some_and(|f| f.ends_with("V2__profiles.sql")));
-    assert_eq!(check, "up then down must leave no trace");
+    assert_eq!(check, Check::DownLeavesTrace);
     assert!(
         detail.contains("+create index users_email_idx on users(email);"),
         "{detail}"
@@ -105,7 +105,7 @@ fn down_script_that_forgets_an_index_fails_naming_it() -> TestResult {
 fn migration_that_cannot_run_again_after_its_down_script_fails() -> TestResult {
     let (migration, check, detail) = replay_failure("not_replayable")?;
     assert_eq!(migration, "V2__default_theme");
-    assert_eq!(check, "up again after down must apply");
+    assert_eq!(check, Check::RedoMustApply);
     assert!(
         detail.contains("UNIQUE constraint failed: settings.key"),
         "{detail}"
@@ -117,7 +117,7 @@ fn migration_that_cannot_run_again_after_its_down_script_fails() -> TestResult {
 fn migration_that_leaves_an_orphan_fails_the_foreign_key_check_naming_the_table() -> TestResult {
     let (migration, check, detail) = replay_failure("breaks_foreign_key")?;
     assert_eq!(migration, "V2__rebuild_users");
-    assert_eq!(check, "PRAGMA foreign_key_check must find nothing");
+    assert_eq!(check, Check::ForeignKeyCheck);
     assert_eq!(
         detail,
         "table posts: rowid 1 references a missing row of users"
@@ -133,7 +133,7 @@ fn migration_with_a_syntax_error_fails_naming_version_and_file() -> TestResult {
     let finding = report.findings()[0];
     assert_eq!(
         (finding.migration(), finding.check()),
-        ("V4__invites", "must apply")
+        ("V4__invites", Check::MustApply)
     );
     assert!(
         finding.detail().contains("applied before it: up to V3"),
@@ -169,15 +169,11 @@ fn step_by_step_differs_from_all_at_once_when_a_migration_leaves_connection_stat
     ])?;
     let err = replay::check(&m).err().ok_or("passed")?;
     let text = err.to_string();
-    let checks: Vec<&str> = err
+    let checks: Vec<Check> = err
         .report()
         .map(|r| r.findings().iter().map(|f| f.check()).collect())
         .unwrap_or_default();
-    assert_eq!(
-        checks,
-        ["step by step must give the schema of all at once"],
-        "{text}"
-    );
+    assert_eq!(checks, [Check::StepByStepDiffers], "{text}");
     assert!(text.contains("--- all at once\n+++ step by step"), "{text}");
     Ok(())
 }
@@ -259,7 +255,7 @@ fn one_run_reports_every_failing_version() -> TestResult {
         .err()
         .ok_or("three failing versions passed")?;
     let report = err.report().ok_or("not a finding")?;
-    let findings: Vec<(i32, &str)> = report
+    let findings: Vec<(i32, Check)> = report
         .findings()
         .iter()
         .map(|f| (f.version(), f.check()))
@@ -267,11 +263,11 @@ fn one_run_reports_every_failing_version() -> TestResult {
     assert_eq!(
         findings,
         [
-            (2, "up then down must leave no trace"),
+            (2, Check::DownLeavesTrace),
             // Once: the down script that fails on the empty database is not run again
             // over rows.
-            (3, "down script must run"),
-            (4, "must keep every generated row and value"),
+            (3, Check::DownMustApply),
+            (4, Check::DataLost),
         ],
         "{err}"
     );
@@ -366,7 +362,7 @@ fn a_syntax_error_names_its_line_in_the_file_not_the_rest_of_the_script() -> Tes
     )?;
     let found = findings_of(&Migrations::from_dir(dir.path())?)?;
     let detail = found[0].detail();
-    assert_eq!(found[0].check(), "down script must run");
+    assert_eq!(found[0].check(), Check::DownMustApply);
     assert!(
         detail.contains(
             "near \"SELECT\": syntax error at line 3, column 13: INSERT INTO SELECT * FROM lists;"
@@ -374,5 +370,28 @@ fn a_syntax_error_names_its_line_in_the_file_not_the_rest_of_the_script() -> Tes
         "{detail}"
     );
     assert!(!detail.contains("DROP TABLE lists"), "{detail}");
+    Ok(())
+}
+
+#[test]
+fn a_finding_is_matched_by_its_check_variant_not_its_text() -> TestResult {
+    let finding = only_finding("down_forgets_index")?;
+    let what = match finding.check() {
+        Check::DownLeavesTrace => "the down script leaves something behind",
+        Check::MustApply | Check::DownMustApply => "a script fails",
+        _ => "something else",
+    };
+    assert_eq!(what, "the down script leaves something behind");
+    let check = finding.check();
+    assert_eq!(check.code(), "down-leaves-trace");
+    assert_eq!(Check::from_code(check.code()), Some(check));
+    assert!(Check::ALL.contains(&check));
+    assert!(!check.why().is_empty());
+    // The text is the wording, as before the checks had variants.
+    assert!(
+        finding
+            .to_string()
+            .contains(": up then down must leave no trace")
+    );
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{EXAMPLE_TABLES, example_migrations, test_migrations};
 use rusqlite::Connection;
-use sqlite_testdb::replay::{self, DataChange, ReplayReport};
+use sqlite_testdb::replay::{self, Check, DataChange, ReplayReport};
 use sqlite_testdb::{DataOptions, Migrations, TestDb};
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
@@ -24,7 +24,7 @@ fn options() -> DataOptions {
 struct Failure {
     migration: String,
     file: Option<PathBuf>,
-    check: &'static str,
+    check: Check,
     table: Option<String>,
     column: Option<String>,
     detail: String,
@@ -169,10 +169,7 @@ fn rebuild_that_makes_a_column_not_null_fails_naming_the_rows_with_null() -> Tes
         file_name(failure.file.as_deref()).as_deref(),
         Some("V2__require_nickname.sql")
     );
-    assert_eq!(
-        failure.check,
-        "must apply to a database holding generated rows"
-    );
+    assert_eq!(failure.check, Check::MustApply);
     assert_eq!(failure.table.as_deref(), Some("users_new"));
     assert_eq!(failure.column.as_deref(), Some("nickname"));
     assert!(
@@ -232,10 +229,7 @@ fn rebuild_that_makes_a_column_not_null_fails_naming_the_rows_with_null() -> Tes
 fn unique_index_over_repeating_values_fails_showing_the_repeats() -> TestResult {
     let failure = data_failure("data_unique")?;
     assert_eq!(failure.migration, "V2__one_user_per_team");
-    assert_eq!(
-        failure.check,
-        "must apply to a database holding generated rows"
-    );
+    assert_eq!(failure.check, Check::MustApply);
     assert_eq!(
         (failure.table.as_deref(), failure.column.as_deref()),
         (Some("users"), Some("team"))
@@ -277,7 +271,7 @@ fn unique_index_over_repeating_values_fails_showing_the_repeats() -> TestResult 
 fn rebuild_that_drops_a_columns_data_fails_naming_the_column() -> TestResult {
     let failure = data_failure("data_drops_column")?;
     assert_eq!(failure.migration, "V2__add_created_at");
-    assert_eq!(failure.check, "must keep every generated row and value");
+    assert_eq!(failure.check, Check::DataLost);
     assert_eq!(
         (failure.table.as_deref(), failure.column.as_deref()),
         (Some("users"), Some("bio"))
@@ -320,10 +314,7 @@ fn rebuild_that_drops_a_columns_data_fails_naming_the_column() -> TestResult {
 fn foreign_key_added_over_orphans_fails_listing_the_orphan_rows() -> TestResult {
     let failure = data_failure("data_fk_orphans")?;
     assert_eq!(failure.migration, "V2__posts_reference_authors");
-    assert_eq!(
-        failure.check,
-        "must apply to a database holding generated rows"
-    );
+    assert_eq!(failure.check, Check::MustApply);
     assert_eq!(
         (failure.table.as_deref(), failure.column.as_deref()),
         (Some("posts"), Some("writer"))
@@ -354,10 +345,7 @@ fn foreign_key_added_over_orphans_fails_listing_the_orphan_rows() -> TestResult 
 fn down_script_that_loses_rows_fails_showing_them() -> TestResult {
     let failure = data_failure("data_down_loses_rows")?;
     assert_eq!(failure.migration, "V2__roles");
-    assert_eq!(
-        failure.check,
-        "down script must keep the rows of the tables that existed before up"
-    );
+    assert_eq!(failure.check, Check::DownDataLost);
     assert_eq!(
         (failure.table.as_deref(), failure.column.as_deref()),
         (Some("users"), None)
@@ -663,11 +651,11 @@ fn schema_checks_run_first_and_fail_as_in_check() -> TestResult {
     let err = replay::check_with_data(&m, options())
         .err()
         .ok_or("passed")?;
-    let checks: Vec<&str> = err
+    let checks: Vec<Check> = err
         .report()
         .map(|r| r.findings().iter().map(|f| f.check()).collect())
         .unwrap_or_default();
-    assert_eq!(checks, ["up then down must leave no trace"], "{err}");
+    assert_eq!(checks, [Check::DownLeavesTrace], "{err}");
     Ok(())
 }
 
@@ -897,7 +885,7 @@ fn a_rebuild_of_a_referenced_table_passes_with_foreign_keys_off_as_the_applicati
     let finding = report.findings()[0];
     assert_eq!(
         (finding.check(), finding.table()),
-        ("must keep every generated row and value", Some("items"))
+        (Check::DataLost, Some("items"))
     );
     for script in report.findings().iter().filter_map(|f| f.script()) {
         if let Some(folder) = script.parent() {
@@ -926,11 +914,9 @@ fn a_migration_that_mangles_text_is_caught() -> TestResult {
         ),
     ])?;
     assert!(
-        found
-            .iter()
-            .any(|f| f.check() == "must keep every generated row and value"
-                && f.column() == Some("notes")
-                && f.detail().contains("<br>")),
+        found.iter().any(|f| f.check() == Check::DataLost
+            && f.column() == Some("notes")
+            && f.detail().contains("<br>")),
         "{found:#?}"
     );
     Ok(())
@@ -952,10 +938,7 @@ fn a_migration_that_never_ends_over_rows_is_stopped_and_reported() -> TestResult
     let [finding] = found.as_slice() else {
         panic!("{found:#?}")
     };
-    assert_eq!(
-        (finding.version(), finding.check()),
-        (2, "must finish within the time limit over generated rows")
-    );
+    assert_eq!((finding.version(), finding.check()), (2, Check::TimeLimit));
     assert!(
         finding
             .detail()
@@ -984,10 +967,7 @@ fn a_down_script_that_never_ends_over_rows_is_stopped_and_reported() -> TestResu
     };
     assert_eq!(
         (finding.version(), finding.check()),
-        (
-            2,
-            "down script must finish within the time limit over generated rows"
-        )
+        (2, Check::DownTimeLimit)
     );
     Ok(())
 }
@@ -1116,18 +1096,14 @@ fn rows_left_referencing_nothing_are_reported_once_at_the_version_that_left_them
         .err()
         .ok_or("the orphans went unnoticed")?;
     let report = err.report().ok_or("not a finding")?;
-    let found: Vec<(i32, &str, Option<&str>)> = report
+    let found: Vec<(i32, Check, Option<&str>)> = report
         .findings()
         .iter()
         .map(|f| (f.version(), f.check(), f.table()))
         .collect();
     assert_eq!(
         found,
-        [(
-            2,
-            "PRAGMA foreign_key_check must find nothing with generated rows",
-            Some("members")
-        )],
+        [(2, Check::ForeignKeyCheck, Some("members"))],
         "{err}"
     );
     for script in report.findings().iter().filter_map(|f| f.script()) {

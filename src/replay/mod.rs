@@ -23,6 +23,7 @@ mod affected;
 mod builder;
 mod data_steps;
 mod explanation;
+mod findings;
 mod reproduction_script;
 mod run;
 mod schema_steps;
@@ -31,8 +32,8 @@ mod table_contents;
 mod upgrade;
 
 pub use crate::report::{
-    DataChange, Down, Finding, FindingKind, GeneratedRows, Progress, ReplayReport, StepReport,
-    TableRows,
+    Check, DataChange, Down, Finding, FindingKind, GeneratedRows, Progress, ReplayReport, Severity,
+    StepReport, TableRows,
 };
 pub use builder::Replay;
 

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use super::check::Check;
+
 /// A migration version (refinery's version type).
 type Version = refinery::SchemaVersion;
 
@@ -32,7 +34,7 @@ type Version = refinery::SchemaVersion;
 /// let err = replay::check(&Migrations::from_dir(dir.path())?).unwrap_err();
 /// let Error::Findings { report } = &err else { panic!("{err}") };
 /// let finding = &report.findings()[0];
-/// assert_eq!((finding.version(), finding.check()), (2, "up then down must leave no trace"));
+/// assert_eq!((finding.version(), finding.check()), (2, replay::Check::DownLeavesTrace));
 /// assert!(finding.detail().contains("+create index users_email on users(email);"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -42,7 +44,7 @@ pub struct Finding {
     pub(crate) migration: String,
     pub(crate) file: Option<PathBuf>,
     pub(crate) kind: FindingKind,
-    pub(crate) check: &'static str,
+    pub(crate) check: Check,
     pub(crate) table: Option<String>,
     pub(crate) column: Option<String>,
     pub(crate) detail: String,
@@ -83,9 +85,9 @@ impl Finding {
         self.kind
     }
 
-    /// The check that failed, e.g. `up then down must leave no trace` or `must keep every
-    /// generated row and value`.
-    pub fn check(&self) -> &'static str {
+    /// The check that failed: match on it, or show its [`code`](Check::code). Its text in
+    /// the finding is [`Check::wording`] for the finding's [`kind`](Self::kind).
+    pub fn check(&self) -> Check {
         self.check
     }
 
@@ -118,6 +120,11 @@ impl Finding {
         self.lost_data
     }
 
+    /// Whether the finding fails the run (its check's [`Severity`](super::Severity)).
+    pub(crate) fn fails(&self) -> bool {
+        self.check.severity() == super::Severity::Fails
+    }
+
     /// The finding's first line: what failed where.
     pub fn headline(&self) -> String {
         let what = match self.kind {
@@ -137,7 +144,8 @@ impl Finding {
         };
         format!(
             "{what} at {} ({file}): {}{place}",
-            self.migration, self.check
+            self.migration,
+            self.check.wording(self.kind)
         )
     }
 
@@ -158,7 +166,7 @@ impl Finding {
 
     /// The one-line label of the summary: `V18 up then down must leave no trace`.
     pub(crate) fn label(&self) -> String {
-        format!("V{} {}", self.version, self.check)
+        format!("V{} {}", self.version, self.check.wording(self.kind))
     }
 }
 

@@ -3,12 +3,14 @@
 //! [`GeneratedRows`] of the row generator. The lowest layer of the crate, below the errors
 //! that carry a report.
 
+mod check;
 mod data_change;
 mod finding;
 mod generated_rows;
 mod replay_report;
 mod step;
 
+pub use check::{Check, Severity};
 pub use data_change::DataChange;
 pub use finding::{Finding, FindingKind};
 pub use generated_rows::{GeneratedRows, TableRows};

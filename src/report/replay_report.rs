@@ -140,7 +140,8 @@ impl ReplayReport {
         self.steps.iter().flat_map(|s| &s.findings).collect()
     }
 
-    /// Whether every check passed.
+    /// Whether every check passed: no finding of a check whose [`Severity`](crate::replay::Severity) fails the run,
+    /// and every migration checked.
     ///
     /// # Examples
     ///
@@ -152,7 +153,7 @@ impl ReplayReport {
     pub fn passed(&self) -> bool {
         self.steps
             .iter()
-            .all(|s| s.checked && s.findings.is_empty())
+            .all(|s| s.checked && s.findings.iter().all(|f| !f.fails()))
     }
 
     /// One line: `3 of 56 migrations have findings: V18 up then down must leave no trace,
@@ -233,7 +234,11 @@ impl ReplayReport {
                 continue;
             }
             if !step.findings.is_empty() {
-                let checks: Vec<&str> = step.findings.iter().map(|x| x.check).collect();
+                let checks: Vec<&str> = step
+                    .findings
+                    .iter()
+                    .map(|x| x.check.wording(x.kind))
+                    .collect();
                 writeln!(
                     out,
                     "{:width$}  FAILED: {}",

@@ -241,7 +241,7 @@ impl StepReport {
     ///     panic!("V2's down script leaves its index behind")
     /// };
     /// assert!(report.steps()[0].findings().is_empty());
-    /// assert_eq!(report.steps()[1].findings()[0].check(), "up then down must leave no trace");
+    /// assert_eq!(report.steps()[1].findings()[0].check(), replay::Check::DownLeavesTrace);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn findings(&self) -> &[Finding] {

@@ -147,7 +147,7 @@ impl DataOptions {
     /// let options = DataOptions::default().time_limit(Duration::from_millis(200));
     /// let err = replay::check_with_data(&m, options).unwrap_err();
     /// let finding = &err.report().ok_or("no report")?.findings()[0];
-    /// assert_eq!(finding.check(), "must finish within the time limit over generated rows");
+    /// assert_eq!(finding.check(), sqlite_testdb::replay::Check::TimeLimit);
     /// # for script in err.report().iter().flat_map(|r| r.findings()).filter_map(|f| f.script()) { std::fs::remove_dir_all(script.parent().ok_or("no folder")?)?; }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

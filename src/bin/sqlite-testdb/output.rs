@@ -27,7 +27,11 @@ pub(crate) fn report_json(
                 Down::NotChecked => "not_checked",
                 _ => "unknown",
             };
-            let checks: Vec<&str> = s.findings().iter().map(Finding::check).collect();
+            let checks: Vec<&str> = s
+                .findings()
+                .iter()
+                .map(|f| f.check().wording(f.kind()))
+                .collect();
             json!({
                 "version": s.version(),
                 "migration": s.migration(),
@@ -72,7 +76,8 @@ fn finding_json(finding: &Finding, hint: Option<String>) -> Value {
         "version": finding.version(),
         "migration": finding.migration(),
         "file": finding.file().map(path_text),
-        "check": finding.check(),
+        "check": finding.check().wording(finding.kind()),
+        "code": finding.check().code(),
         "table": finding.table(),
         "column": finding.column(),
         "detail": finding.detail(),
