@@ -2,9 +2,11 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::{example_migrations, test_migrations};
-use sqlite_testdb::replay::{self, Check, Down, Finding};
-use sqlite_testdb::{Error, Migrations};
+use sqlite_testdb::replay::{self, Check, Down, Finding, Replay};
+use sqlite_testdb::{DataOptions, Error, Migrations, TestDb};
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
 
@@ -287,7 +289,7 @@ fn one_run_reports_every_failing_version() -> TestResult {
         "\n\nreplay check failed at V3__tags (",
         "no such table: tag",
         "\n\nreplay with data failed at V4__purge_inactive (",
-        "mark it: DataOptions::expect_changes(4))",
+        "mark it: Replay::expect_changes(4))",
     ] {
         assert!(text.contains(needle), "{needle}: {text}");
     }
@@ -392,6 +394,99 @@ fn a_finding_is_matched_by_its_check_variant_not_its_text() -> TestResult {
         finding
             .to_string()
             .contains(": up then down must leave no trace")
+    );
+    Ok(())
+}
+
+/// The `first` and `second` setting of the `Error::ConflictingSettings` of `replay.run()`.
+fn conflict(replay: &mut Replay<'_>) -> Result<(&'static str, &'static str), String> {
+    match replay.run() {
+        Err(Error::ConflictingSettings { first, second, .. }) => Ok((first, second)),
+        other => Err(format!("expected conflicting settings, got {other:?}")),
+    }
+}
+
+#[test]
+fn replay_settings_that_cannot_combine_are_errors_naming_both() -> TestResult {
+    let m = Migrations::from_dir(test_migrations("down_forgets_index"))?;
+    let old = TestDb::builder(&m).version(1).build()?;
+
+    let mut both = Replay::new(&m);
+    both.with_data(DataOptions::default()).upgrade(old.path());
+    assert_eq!(conflict(&mut both)?, ("with_data(..)", "upgrade(..)"));
+
+    let mut nothing_to_change = Replay::new(&m);
+    nothing_to_change.expect_changes(2);
+    assert_eq!(
+        conflict(&mut nothing_to_change)?,
+        (
+            "expect_changes(..)",
+            "neither with_data(..) nor upgrade(..)"
+        )
+    );
+
+    let mut no_rows_to_time = Replay::new(&m);
+    no_rows_to_time.time_limit(Duration::from_secs(1));
+    assert_eq!(
+        conflict(&mut no_rows_to_time)?,
+        ("time_limit(..)", "no with_data(..)")
+    );
+
+    #[allow(deprecated)]
+    let old_limit = DataOptions::default().time_limit(Duration::from_secs(2));
+    let mut two_limits = Replay::new(&m);
+    two_limits
+        .with_data(old_limit)
+        .time_limit(Duration::from_secs(1));
+    assert_eq!(
+        conflict(&mut two_limits)?,
+        ("time_limit(..)", "DataOptions::time_limit(..)")
+    );
+
+    // The message names both and says why.
+    let message = Replay::new(&m)
+        .expect_changes(2)
+        .run()
+        .err()
+        .ok_or("ran")?
+        .to_string();
+    assert!(message.contains("cannot be combined"), "{message}");
+    Ok(())
+}
+
+#[test]
+#[allow(deprecated)]
+fn deprecated_data_options_settings_still_work_and_fill_does_not_ignore_them() -> TestResult {
+    let m = Migrations::from_migrations([
+        refinery::Migration::unapplied(
+            "V1__users",
+            "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);",
+        )?,
+        refinery::Migration::unapplied("V2__upper", "UPDATE users SET name = upper(name) || '!';")?,
+    ])?;
+    let old = DataOptions::default().rows_per_table(5).expect_changes(2);
+    let report = replay::check_with_data(&m, old.clone())?;
+    assert_eq!(report.steps()[1].data_changes()[0].values_changed(), 5);
+
+    let db = TestDb::new(&m)?;
+    let err = old.fill(&db).err().ok_or("fill ignored expect_changes")?;
+    assert!(
+        matches!(
+            err,
+            Error::ConflictingSettings {
+                first: "DataOptions::expect_changes(..)",
+                second: "DataOptions::fill(..)",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        DataOptions::default()
+            .rows_per_table(5)
+            .fill(&db)?
+            .inserted(),
+        5
     );
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{EXAMPLE_TABLES, example_migrations, test_migrations};
 use rusqlite::Connection;
-use sqlite_testdb::replay::{self, Check, DataChange, ReplayReport};
+use sqlite_testdb::replay::{self, Check, DataChange, Replay, ReplayReport};
 use sqlite_testdb::{DataOptions, Migrations, TestDb};
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
@@ -288,7 +288,7 @@ fn rebuild_that_drops_a_columns_data_fails_naming_the_column() -> TestResult {
     // The advice is in the library's terms.
     assert!(
         failure.message.contains(
-            "\n(if the migration deletes or changes them on purpose, mark it: DataOptions::expect_changes(2))\n"
+            "\n(if the migration deletes or changes them on purpose, mark it: Replay::expect_changes(2))\n"
         ),
         "{}",
         failure.message
@@ -399,7 +399,10 @@ fn expected_changes_are_listed_instead_of_failing() -> TestResult {
     );
     failure.take_script()?;
 
-    let report = replay::check_with_data(&m, options().expect_changes(2))?;
+    let report = Replay::new(&m)
+        .with_data(options())
+        .expect_changes(2)
+        .run()?;
     let changes: &[DataChange] = report.steps()[1].data_changes();
     assert_eq!(changes.len(), 2, "{changes:?}");
     let (rows, values) = (&changes[0], &changes[1]);
@@ -430,13 +433,19 @@ fn expected_changes_are_listed_instead_of_failing() -> TestResult {
 
     // The same for a rebuild that loses a column, and for a down script that loses rows.
     let drops = Migrations::from_dir(test_migrations("data_drops_column"))?;
-    let report = replay::check_with_data(&drops, options().expect_changes(2))?;
+    let report = Replay::new(&drops)
+        .with_data(options())
+        .expect_changes(2)
+        .run()?;
     let changes = report.steps()[1].data_changes();
     assert_eq!(changes.len(), 1);
     assert_eq!(changes[0].column(), Some("bio"));
 
     let down = Migrations::from_dir(test_migrations("data_down_loses_rows"))?;
-    let report = replay::check_with_data(&down, options().expect_changes(2))?;
+    let report = Replay::new(&down)
+        .with_data(options())
+        .expect_changes(2)
+        .run()?;
     let changes = report.steps()[1].data_changes();
     assert!(
         changes.len() == 1 && changes[0].by_down_script() && changes[0].rows_lost() > 0,
@@ -664,18 +673,21 @@ fn schema_checks_run_first_and_fail_as_in_check() -> TestResult {
 fn findings_with_data(
     files: &[(&str, &str)],
 ) -> Result<Vec<sqlite_testdb::replay::Finding>, Box<dyn std::error::Error>> {
-    findings_with(files, DataOptions::default())
+    findings_with(files, |_| {})
 }
 
-/// The findings of `check_with_data` with `options` on migrations given as `(file name,
-/// SQL)`; their scripts removed.
+/// The findings of the checks with data, set up further by `configure`, on migrations given
+/// as `(file name, SQL)`; their scripts removed.
 fn findings_with(
     files: &[(&str, &str)],
-    options: DataOptions,
+    configure: impl FnOnce(&mut Replay<'_>),
 ) -> Result<Vec<sqlite_testdb::replay::Finding>, Box<dyn std::error::Error>> {
     let dir = common::folder(files)?;
     let m = Migrations::from_dir(dir.path())?;
-    let found: Vec<sqlite_testdb::replay::Finding> = match replay::check_with_data(&m, options) {
+    let mut replay = Replay::new(&m);
+    replay.with_data(DataOptions::default());
+    configure(&mut replay);
+    let found: Vec<sqlite_testdb::replay::Finding> = match replay.run() {
         Ok(_) => Vec::new(),
         Err(e) => e
             .report()
@@ -933,7 +945,9 @@ fn a_migration_that_never_ends_over_rows_is_stopped_and_reported() -> TestResult
             ("V2__count_up.sql", endless),
             ("V3__words.sql", "CREATE TABLE words (w TEXT);"),
         ],
-        DataOptions::default().time_limit(Duration::from_millis(300)),
+        |replay| {
+            replay.time_limit(Duration::from_millis(300));
+        },
     )?;
     let [finding] = found.as_slice() else {
         panic!("{found:#?}")
@@ -960,7 +974,9 @@ fn a_down_script_that_never_ends_over_rows_is_stopped_and_reported() -> TestResu
             ("V2__flags.sql", "CREATE TABLE flags (f INTEGER);"),
             ("V2__flags.down.sql", endless),
         ],
-        DataOptions::default().time_limit(Duration::from_millis(300)),
+        |replay| {
+            replay.time_limit(Duration::from_millis(300));
+        },
     )?;
     let [finding] = found.as_slice() else {
         panic!("{found:#?}")
@@ -996,8 +1012,10 @@ fn rows_that_reference_one_table_twice_form_no_cycle() -> TestResult {
         ),
     ])?;
     let m = Migrations::from_dir(dir.path())?;
-    let options = DataOptions::default().time_limit(Duration::from_secs(60));
-    let report = replay::check_with_data(&m, options)?;
+    let report = Replay::new(&m)
+        .with_data(DataOptions::default())
+        .time_limit(Duration::from_secs(60))
+        .run()?;
     let before_v2 = report.steps()[1].generated().ok_or("no rows")?;
     let nestings = before_v2
         .tables()
@@ -1090,7 +1108,8 @@ fn rows_left_referencing_nothing_are_reported_once_at_the_version_that_left_them
     ])?;
     let m = Migrations::from_dir(dir.path())?;
     let err = replay::Replay::new(&m)
-        .with_data(DataOptions::default().expect_changes(2))
+        .with_data(DataOptions::default())
+        .expect_changes(2)
         .foreign_keys_off()
         .run()
         .err()

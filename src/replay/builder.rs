@@ -15,7 +15,9 @@ use crate::{DataOptions, Error, Migrations, Result, Version};
 
 /// A replay of a migration set, configured: connection settings for migrations that need a
 /// custom function or an extension, generated rows, migrations that change data on
-/// purpose, a progress callback. Every setting is used.
+/// purpose, a time limit, a progress callback. Settings that cannot combine (generated rows
+/// and an upgrade, expected changes with no rows to change) make [`run`](Self::run) fail
+/// with [`Error::ConflictingSettings`] rather than one of them playing no part.
 ///
 /// [`check`](super::check) is `Replay::new(&m).run()`, and
 /// [`check_with_data`](super::check_with_data) is `Replay::new(&m).with_data(options).run()`.
@@ -70,6 +72,7 @@ impl<'a> Replay<'a> {
                 connect: ConnectOptions::default(),
                 data: None,
                 expected: Vec::new(),
+                time_limit: None,
                 fail_fast: false,
                 upgrade: None,
                 foreign_keys: true,
@@ -142,9 +145,11 @@ impl<'a> Replay<'a> {
         self
     }
 
-    /// Marks a migration that deletes or transforms data on purpose, as
-    /// [`DataOptions::expect_changes`]: what it changes is listed in its report instead of
-    /// failing the checks with data. Call once per such migration.
+    /// Marks a migration that deletes or transforms data on purpose: what it changes is
+    /// listed in its report instead of failing the checks over rows (generated, with
+    /// [`with_data`](Self::with_data), or a real database's, with
+    /// [`upgrade`](Self::upgrade); with neither, [`run`](Self::run) fails with
+    /// [`Error::ConflictingSettings`]). Call once per such migration.
     ///
     /// # Examples
     ///
@@ -163,6 +168,37 @@ impl<'a> Replay<'a> {
         if !self.settings.expected.contains(&version) {
             self.settings.expected.push(version);
         }
+        self
+    }
+
+    /// How long one migration or down script may run over the generated rows of
+    /// [`with_data`](Self::with_data) (default 10 s; without it, [`run`](Self::run) fails
+    /// with [`Error::ConflictingSettings`]). One that runs longer is stopped and reported as
+    /// a finding ([`Check::TimeLimit`](crate::replay::Check::TimeLimit)): a recursive view
+    /// or trigger that never ends over rows that reference each other, say. The rows are
+    /// few, so a migration that needs more than a few seconds over them is rarely just slow.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__numbers", "CREATE TABLE numbers(n INTEGER);")?,
+    /// #     refinery::Migration::unapplied("V2__count_up", "CREATE TABLE counted AS WITH RECURSIVE up(n) AS (SELECT n FROM numbers UNION ALL SELECT n + 1 FROM up) SELECT count(*) AS c FROM up;")?,
+    /// # ])?;
+    /// use std::time::Duration;
+    /// use sqlite_testdb::{DataOptions, replay::{Check, Replay}};
+    ///
+    /// // V2 counts up from every row forever: quick on an empty table, endless over rows.
+    /// let err = Replay::new(&m)
+    ///     .with_data(DataOptions::default())
+    ///     .time_limit(Duration::from_millis(200))
+    ///     .run()
+    ///     .unwrap_err();
+    /// assert_eq!(err.report().ok_or("no report")?.findings()[0].check(), Check::TimeLimit);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn time_limit(&mut self, limit: Duration) -> &mut Self {
+        self.settings.time_limit = Some(limit);
         self
     }
 
@@ -248,8 +284,9 @@ impl<'a> Replay<'a> {
     /// Checks the upgrade of a real database instead, as [`check_from`](super::check_from):
     /// a copy of the file at `path` (the file itself is only read), brought from the version
     /// its refinery history names to the latest, one migration at a time, with the checks
-    /// over rows after each one. [`with_data`](Self::with_data) plays no part: the rows are
-    /// the database's.
+    /// over rows after each one. The rows are the database's: with
+    /// [`with_data`](Self::with_data) too, [`run`](Self::run) fails with
+    /// [`Error::ConflictingSettings`].
     ///
     /// # Examples
     ///
@@ -280,7 +317,8 @@ impl<'a> Replay<'a> {
     /// # Errors
     ///
     /// [`Error::Findings`](crate::Error::Findings) when a check failed, carrying the whole
-    /// report and every finding; otherwise the errors of [`check`](super::check) and
+    /// report and every finding; [`Error::ConflictingSettings`] for settings that cannot
+    /// combine (see the setters); otherwise the errors of [`check`](super::check) and
     /// [`check_from`](super::check_from) for input that cannot be checked.
     ///
     /// # Examples
@@ -294,6 +332,7 @@ impl<'a> Replay<'a> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn run(&mut self) -> Result<ReplayReport> {
+        self.settings.validate()?;
         let report = match &mut self.progress {
             Some(progress) => run::run(&self.settings, progress.as_mut())?,
             None => run::run(&self.settings, &mut |_| {})?,

@@ -46,9 +46,9 @@ impl Rows<'_> {
 
     /// How long a migration may run over the rows: no limit over a real database's, which
     /// may be many.
-    fn time_limit(&self) -> Option<Duration> {
+    fn time_limit(&self, settings: &Settings) -> Option<Duration> {
         match self {
-            Rows::Generated { options, .. } => Some(options.limit()),
+            Rows::Generated { .. } => Some(settings.time_limit()),
             Rows::Real => None,
         }
     }
@@ -156,7 +156,7 @@ impl<'s> DataReplay<'s> {
         let tables_before = table_definitions(&self.conn).map_err(sqlite)?;
 
         let path = self.db.path().to_path_buf();
-        let limit = self.rows.time_limit();
+        let limit = self.rows.time_limit(self.settings);
         let (migrated, stopped) = within(limit, &mut self.conn, |conn| {
             self.settings.migrate(conn, version, &path)
         });

@@ -75,11 +75,11 @@ impl DataReplay<'_> {
         at_previous: &Snapshot,
     ) -> Finding {
         let (limit, rows) = match &self.rows {
-            Rows::Generated { options, .. } => (options.limit(), options.rows()),
+            Rows::Generated { options, .. } => (self.settings.time_limit(), options.rows()),
             Rows::Real => (std::time::Duration::ZERO, 0),
         };
         let detail = format!(
-            "stopped after {limit:?} over {rows} generated rows per table (DataOptions::time_limit, \
+            "stopped after {limit:?} over {rows} generated rows per table (Replay::time_limit, \
              --time-limit): a recursive view or trigger that never ends over rows that \
              reference each other, say, or work that grows with the square of the rows",
         );

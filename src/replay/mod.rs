@@ -85,7 +85,7 @@ pub fn check(migrations: &Migrations) -> Result<ReplayReport> {
 /// - where a down script exists, down(n) keeps the rows of the tables that existed before
 ///   n, compared the same way with the rows before up(n).
 ///
-/// A migration marked with [`DataOptions::expect_changes`] may lose or change rows: the
+/// A migration marked with [`Replay::expect_changes`] may lose or change rows: the
 /// changes are listed in its [`StepReport::data_changes`] instead.
 ///
 /// The database holding rows steps forward with the migrations, as a real one does: rows

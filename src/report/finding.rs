@@ -114,7 +114,7 @@ impl Finding {
     }
 
     /// Whether the migration lost or changed rows or values: marking it as a deliberate
-    /// change ([`DataOptions::expect_changes`](crate::DataOptions::expect_changes), or the
+    /// change ([`Replay::expect_changes`](crate::replay::Replay::expect_changes), or the
     /// command's `--expect-changes`) lists the changes instead.
     pub fn lost_data(&self) -> bool {
         self.lost_data
@@ -180,7 +180,7 @@ impl fmt::Display for Finding {
             write!(
                 f,
                 "\n(if the migration deletes or changes them on purpose, mark it: \
-                 DataOptions::expect_changes({}))",
+                 Replay::expect_changes({}))",
                 self.version
             )?;
         }

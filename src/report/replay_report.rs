@@ -22,7 +22,7 @@ type Version = refinery::SchemaVersion;
 /// ```
 ///
 /// From [`check_with_data`](crate::replay::check_with_data), each line also says what became of the generated rows, the
-/// changes of a migration marked [`DataOptions::expect_changes`](crate::DataOptions::expect_changes) follow it, indented, and a
+/// changes of a migration marked [`Replay::expect_changes`](crate::replay::Replay::expect_changes) follow it, indented, and a
 /// last line tells of the rows generated at the latest version:
 ///
 /// ```text
