@@ -802,7 +802,7 @@ fn check_with_data_fails_where_the_empty_check_passes_and_names_the_rows() -> Te
     assert_eq!(finding["column"], "team", "{value}");
     let script = finding["script"].as_str().ok_or("no script")?;
     assert!(Path::new(script).is_file(), "{script}");
-    if let Some(folder) = Path::new(script).parent() {
+    if let Some(folder) = Path::new(script).parent().filter(|f| f.is_dir()) {
         fs::remove_dir_all(folder)?;
     }
     if let Some(folder) = with_data
@@ -812,6 +812,7 @@ fn check_with_data_fails_where_the_empty_check_passes_and_names_the_rows() -> Te
         .and_then(|p| p.lines().next())
         .map(|p| Path::new(p.trim()))
         .and_then(Path::parent)
+        .filter(|f| f.is_dir())
     {
         fs::remove_dir_all(folder)?;
     }
@@ -928,6 +929,7 @@ fn run_json_check(dir: &Path, extra: &[&str]) -> Result<Value, Box<dyn std::erro
         if let Some(folder) = finding["script"]
             .as_str()
             .and_then(|s| Path::new(s).parent())
+            .filter(|f| f.is_dir())
         {
             fs::remove_dir_all(folder)?;
         }
@@ -1123,5 +1125,30 @@ fn a_migration_that_never_ends_over_rows_is_stopped_at_the_time_limit() -> TestR
         "{}",
         bad_config.stderr
     );
+    Ok(())
+}
+
+#[test]
+fn check_with_data_writes_scripts_into_the_folder_asked_for_and_names_it() -> TestResult {
+    let artifacts = tempfile::tempdir()?;
+    let run = run([
+        OsStr::new("check"),
+        arg(&bad_set("data_unique")),
+        OsStr::new("--with-data"),
+        OsStr::new("--scripts"),
+        artifacts.path().as_os_str(),
+        OsStr::new("--json"),
+    ])?;
+    assert_eq!(run.code, Some(1), "{run:?}");
+    let json = run.json()?;
+    assert_eq!(
+        json["scripts"],
+        artifacts.path().display().to_string(),
+        "{json}"
+    );
+    let script = json["findings"][0]["script"].as_str().ok_or("no script")?;
+    assert!(Path::new(script).starts_with(artifacts.path()), "{script}");
+    assert!(Path::new(script).is_file(), "{script}");
+    assert_eq!(json["findings"][0]["code"], "must-apply");
     Ok(())
 }

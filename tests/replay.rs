@@ -244,9 +244,6 @@ fn replay_builder_honours_every_setting() -> TestResult {
         .map(|r| r.findings()[0].clone())
         .ok_or("not a finding")?;
     assert_eq!(finding.migration(), "V2__upper");
-    if let Some(folder) = finding.script().and_then(std::path::Path::parent) {
-        std::fs::remove_dir_all(folder)?;
-    }
     Ok(())
 }
 
@@ -292,11 +289,6 @@ fn one_run_reports_every_failing_version() -> TestResult {
         "mark it: Replay::expect_changes(4))",
     ] {
         assert!(text.contains(needle), "{needle}: {text}");
-    }
-    for script in report.findings().iter().filter_map(|f| f.script()) {
-        if let Some(folder) = script.parent() {
-            std::fs::remove_dir_all(folder)?;
-        }
     }
 
     // Without rows: the two schema findings.
@@ -430,6 +422,13 @@ fn replay_settings_that_cannot_combine_are_errors_naming_both() -> TestResult {
     assert_eq!(
         conflict(&mut no_rows_to_time)?,
         ("time_limit(..)", "no with_data(..)")
+    );
+
+    let mut scripts_of_nothing = Replay::new(&m);
+    scripts_of_nothing.scripts_in(std::env::temp_dir());
+    assert_eq!(
+        conflict(&mut scripts_of_nothing)?,
+        ("scripts_in(..)", "no with_data(..)")
     );
 
     #[allow(deprecated)]

@@ -33,7 +33,7 @@ struct Failure {
 }
 
 impl Failure {
-    /// The script's text, after which its folder is removed (it is kept for users).
+    /// The script's text, after which its folder (kept with `keep_scripts`) is removed.
     fn take_script(&self) -> std::io::Result<String> {
         let text = std::fs::read_to_string(&self.script)?;
         if let Some(dir) = self.script.parent() {
@@ -55,12 +55,8 @@ fn data_failure(set: &str) -> Result<Failure, Box<dyn std::error::Error>> {
         .report()
         .ok_or_else(|| format!("expected findings, got {err:?}"))?;
     let findings = report.findings();
-    // Every finding but the first keeps a script too: remove those here.
-    for extra in findings.iter().skip(1) {
-        if let Some(dir) = extra.script().and_then(Path::parent) {
-            std::fs::remove_dir_all(dir)?;
-        }
-    }
+    // The scripts' folder goes with the report: keep it for `take_script`, which removes it.
+    report.keep_scripts();
     let first = findings.first().ok_or("no finding")?;
     Ok(Failure {
         migration: first.migration().to_owned(),
@@ -677,7 +673,7 @@ fn findings_with_data(
 }
 
 /// The findings of the checks with data, set up further by `configure`, on migrations given
-/// as `(file name, SQL)`; their scripts removed.
+/// as `(file name, SQL)`; their scripts went with the report.
 fn findings_with(
     files: &[(&str, &str)],
     configure: impl FnOnce(&mut Replay<'_>),
@@ -697,11 +693,6 @@ fn findings_with(
             .cloned()
             .collect(),
     };
-    for script in found.iter().filter_map(|f| f.script()) {
-        if let Some(folder) = script.parent() {
-            std::fs::remove_dir_all(folder)?;
-        }
-    }
     Ok(found)
 }
 
@@ -899,11 +890,6 @@ fn a_rebuild_of_a_referenced_table_passes_with_foreign_keys_off_as_the_applicati
         (finding.check(), finding.table()),
         (Check::DataLost, Some("items"))
     );
-    for script in report.findings().iter().filter_map(|f| f.script()) {
-        if let Some(folder) = script.parent() {
-            std::fs::remove_dir_all(folder)?;
-        }
-    }
     // Off, as SQLite's procedure for table changes says: the items stay.
     replay::Replay::new(&m)
         .with_data(DataOptions::default())
@@ -1125,11 +1111,6 @@ fn rows_left_referencing_nothing_are_reported_once_at_the_version_that_left_them
         [(2, Check::ForeignKeyCheck, Some("members"))],
         "{err}"
     );
-    for script in report.findings().iter().filter_map(|f| f.script()) {
-        if let Some(folder) = script.parent() {
-            std::fs::remove_dir_all(folder)?;
-        }
-    }
     Ok(())
 }
 
@@ -1161,5 +1142,69 @@ fn a_rebuild_into_a_numbered_copy_that_adds_unique_names_the_repeats_of_the_orig
         "{}",
         finding.detail()
     );
+    Ok(())
+}
+
+#[test]
+fn reproduction_scripts_go_with_the_report_unless_kept_or_asked_for() -> TestResult {
+    let m = Migrations::from_dir(test_migrations("data_unique"))?;
+
+    // No folder asked for: one in the temp folder, owned by the report (here by the error
+    // carrying it), gone once it is dropped.
+    let err = replay::check_with_data(&m, options())
+        .err()
+        .ok_or("passed")?;
+    let report = err.report().ok_or("not a finding")?;
+    let folder = report.scripts_folder().ok_or("no scripts")?.to_path_buf();
+    let script = report.findings()[0]
+        .script()
+        .ok_or("no script")?
+        .to_path_buf();
+    assert_eq!(script.parent(), Some(folder.as_path()));
+    assert!(
+        folder.starts_with(std::env::temp_dir()),
+        "{}",
+        folder.display()
+    );
+    let name = folder.file_name().map(|n| n.to_string_lossy().into_owned());
+    assert!(name.is_some_and(|n| n.starts_with("sqlite-testdb-replay-")));
+    assert!(script.is_file());
+    let clone = report.clone();
+    drop(err);
+    assert!(script.is_file(), "a clone of the report still holds it");
+    drop(clone);
+    assert!(!folder.exists(), "{} left behind", folder.display());
+
+    // Asked for: the scripts are in the given folder, which stays.
+    let artifacts = tempfile::tempdir()?;
+    let asked = artifacts.path().join("scripts");
+    let err = Replay::new(&m)
+        .with_data(options())
+        .scripts_in(&asked)
+        .run()
+        .err()
+        .ok_or("passed")?;
+    let report = err.report().ok_or("not a finding")?;
+    assert_eq!(report.scripts_folder(), Some(asked.as_path()));
+    let script = report.findings()[0]
+        .script()
+        .ok_or("no script")?
+        .to_path_buf();
+    assert_eq!(script, asked.join("V2__one_user_per_team.sql"));
+    drop(err);
+    assert!(script.is_file());
+
+    // Kept: the folder outlives the report.
+    let err = replay::check_with_data(&m, options())
+        .err()
+        .ok_or("passed")?;
+    let kept = err
+        .report()
+        .and_then(|r| r.keep_scripts())
+        .ok_or("no scripts")?
+        .to_path_buf();
+    drop(err);
+    assert!(kept.join("V2__one_user_per_team.sql").is_file());
+    std::fs::remove_dir_all(kept)?;
     Ok(())
 }

@@ -76,6 +76,7 @@ impl<'a> Replay<'a> {
                 fail_fast: false,
                 upgrade: None,
                 foreign_keys: true,
+                scripts: None,
             },
             progress: None,
         }
@@ -202,6 +203,38 @@ impl<'a> Replay<'a> {
         self
     }
 
+    /// Writes the reproduction scripts of the checks over generated rows into `dir` (made
+    /// if missing, never removed), one file per finding (`V3__name.sql`), replacing those of
+    /// an earlier run: a folder CI keeps as an artifact, say. Without it they go to a
+    /// `sqlite-testdb-replay-…` folder in the temp folder that the report owns and removes
+    /// when dropped ([`ReplayReport::scripts_folder`]). Without
+    /// [`with_data`](Self::with_data), [`run`](Self::run) fails with
+    /// [`Error::ConflictingSettings`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__upper", "UPDATE users SET name = upper(name);")?,
+    /// # ])?;
+    /// use sqlite_testdb::{DataOptions, replay::Replay};
+    ///
+    /// let artifacts = tempfile::tempdir()?;
+    /// let err = Replay::new(&m)
+    ///     .with_data(DataOptions::default())
+    ///     .scripts_in(artifacts.path())
+    ///     .run()
+    ///     .unwrap_err();
+    /// drop(err);
+    /// assert!(artifacts.path().join("V2__upper.sql").is_file());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn scripts_in(&mut self, dir: impl AsRef<std::path::Path>) -> &mut Self {
+        self.settings.scripts = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
     /// Calls `progress` after each migration is checked: for a progress line on long
     /// migration sets.
     ///
@@ -247,7 +280,6 @@ impl<'a> Replay<'a> {
     /// replay.with_data(DataOptions::default()).expect_changes(2);
     /// let err = replay.run().unwrap_err();
     /// assert!(err.to_string().contains("FOREIGN KEY constraint failed"));
-    /// # for script in err.report().iter().flat_map(|r| r.findings()).filter_map(|f| f.script()) { std::fs::remove_dir_all(script.parent().ok_or("no folder")?)?; }
     /// replay.foreign_keys_off().run()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

@@ -15,7 +15,7 @@ use rusqlite::Connection;
 
 use super::affected::Reach;
 use super::explanation::{OrphanKey, Orphans};
-use super::reproduction_script::Section;
+use super::reproduction_script::{ScriptWriter, Section};
 use super::settings::Settings;
 use super::table_contents::{Tables, capture, compare};
 use crate::report::{Check, Finding, FindingKind, GeneratedRows, StepData};
@@ -66,6 +66,8 @@ pub(crate) struct DataReplay<'s> {
     /// The rows a finding has named as referencing no row: later steps do not name them
     /// again.
     orphans_reported: BTreeSet<OrphanKey>,
+    /// Where reproduction scripts go.
+    pub(super) scripts: ScriptWriter,
 }
 
 /// What became of one migration on the database holding rows.
@@ -103,6 +105,7 @@ impl<'s> DataReplay<'s> {
             previous: None,
             reach: Reach::default(),
             orphans_reported: BTreeSet::new(),
+            scripts: ScriptWriter::new(settings.scripts.clone()),
         })
     }
 
@@ -120,6 +123,7 @@ impl<'s> DataReplay<'s> {
             previous: version,
             reach: Reach::default(),
             orphans_reported: BTreeSet::new(),
+            scripts: ScriptWriter::new(settings.scripts.clone()),
         })
     }
 

@@ -207,7 +207,14 @@ impl DataReplay<'_> {
         let write = || -> Result<PathBuf> {
             let copy = self.settings.scratch()?;
             copy.restore(at_previous)?;
-            write_script(&copy, migration, self.previous, options, sections)
+            write_script(
+                &self.scripts,
+                &copy,
+                migration,
+                self.previous,
+                options,
+                sections,
+            )
         };
         Some(write())
     }

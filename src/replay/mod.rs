@@ -123,7 +123,6 @@ pub fn check(migrations: &Migrations) -> Result<ReplayReport> {
 /// assert_eq!((finding.migration(), finding.table()), ("V2__team_index", Some("users")));
 /// assert!(err.to_string().contains("UNIQUE constraint failed: users.team"));
 /// assert!(err.to_string().contains("reproduce with: sqlite3 < "));
-/// # std::fs::remove_dir_all(finding.script().and_then(|s| s.parent()).ok_or("no script")?)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn check_with_data(migrations: &Migrations, options: DataOptions) -> Result<ReplayReport> {

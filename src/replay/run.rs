@@ -159,15 +159,18 @@ pub(crate) fn run(
         whole_set: false,
         upgraded: None,
         stopped_early: matches!(stop, Some(Stop::FailFast)),
+        scripts: None,
     };
     match &mut mode {
         Mode::Upgrade { path, at, .. } => report.upgraded = Some((path.clone(), *at)),
         Mode::Fresh { schema, data } => {
+            report.scripts = data.as_ref().and_then(|d| d.scripts.folder());
             if let (None, Some(last)) = (&stop, pending.last()) {
                 let mut findings: Vec<Finding> = Vec::new();
                 report.whole_set = schema.check_whole_set(last, &mut findings)?;
                 if let Some(data) = data {
                     report.latest = Some(data.check_latest(last, &mut findings)?);
+                    report.scripts = data.scripts.folder();
                 }
                 if let Some(step) = report.steps.last_mut() {
                     step.findings.extend(findings);

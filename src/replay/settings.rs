@@ -31,6 +31,9 @@ pub(crate) struct Settings {
     pub(crate) upgrade: Option<PathBuf>,
     /// Whether foreign keys are enforced while migrations and down scripts run.
     pub(crate) foreign_keys: bool,
+    /// The folder for reproduction scripts; `None`: one in the temp folder, owned by the
+    /// report.
+    pub(crate) scripts: Option<PathBuf>,
 }
 
 /// How long a migration may run over generated rows unless set.
@@ -62,6 +65,13 @@ impl Settings {
                 "expect_changes(..)",
                 "neither with_data(..) nor upgrade(..)",
                 "only the checks over rows see data change",
+            );
+        }
+        if self.scripts.is_some() && self.data.is_none() {
+            return conflict(
+                "scripts_in(..)",
+                "no with_data(..)",
+                "reproduction scripts are written for the checks over generated rows",
             );
         }
         if self.time_limit.is_some() && self.data.is_none() {

@@ -8,6 +8,7 @@ mod data_change;
 mod finding;
 mod generated_rows;
 mod replay_report;
+mod scripts;
 mod step;
 
 pub use check::{Check, Severity};
@@ -15,5 +16,6 @@ pub use data_change::DataChange;
 pub use finding::{Finding, FindingKind};
 pub use generated_rows::{GeneratedRows, TableRows};
 pub use replay_report::ReplayReport;
+pub(crate) use scripts::ScriptFolder;
 pub(crate) use step::StepData;
 pub use step::{Down, Progress, StepReport};

@@ -1,9 +1,12 @@
 //! [`ReplayReport`]: what the replay checks found, one [`StepReport`] per migration.
 
 use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
 
 use super::finding::Finding;
 use super::generated_rows::GeneratedRows;
+use super::scripts::ScriptFolder;
 use super::step::{Down, StepReport};
 
 /// A migration version (refinery's version type).
@@ -45,6 +48,8 @@ pub struct ReplayReport {
     pub(crate) upgraded: Option<(std::path::PathBuf, Option<Version>)>,
     /// Whether the run stopped at its first finding.
     pub(crate) stopped_early: bool,
+    /// The folder of the reproduction scripts, when any was written: the report owns it.
+    pub(crate) scripts: Option<Arc<ScriptFolder>>,
 }
 
 impl ReplayReport {
@@ -124,6 +129,63 @@ impl ReplayReport {
     /// ```
     pub fn irreversible(&self) -> Vec<Version> {
         self.versions_where(Down::Irreversible)
+    }
+
+    /// The folder holding the reproduction scripts of the findings over generated rows
+    /// ([`Finding::script`]); `None` when no script was written.
+    ///
+    /// Unless the replay was given a folder
+    /// ([`Replay::scripts_in`](crate::replay::Replay::scripts_in)), it is a
+    /// `sqlite-testdb-replay-…` folder in the temp folder that this report owns, as a
+    /// `tempfile::TempDir` owns its folder: it is removed when the report (every clone of it,
+    /// or the [`Error::Findings`](crate::Error::Findings) carrying it) is dropped, unless
+    /// [`keep_scripts`](Self::keep_scripts) is called. A folder given with `scripts_in` is
+    /// never removed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__upper", "UPDATE users SET name = upper(name);")?,
+    /// # ])?;
+    /// use sqlite_testdb::{DataOptions, replay};
+    ///
+    /// let err = replay::check_with_data(&m, DataOptions::default()).unwrap_err();
+    /// let folder = err.report().and_then(|r| r.scripts_folder()).ok_or("no scripts")?.to_path_buf();
+    /// assert!(folder.is_dir());
+    /// drop(err);                                            // the report goes, and its scripts
+    /// assert!(!folder.exists());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn scripts_folder(&self) -> Option<&Path> {
+        self.scripts.as_deref().map(ScriptFolder::path)
+    }
+
+    /// Keeps the folder of the reproduction scripts when the report is dropped, and
+    /// returns it (`None` when no script was written). For a failure to look into after
+    /// the test: print the path, then remove the folder when done.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__upper", "UPDATE users SET name = upper(name);")?,
+    /// # ])?;
+    /// use sqlite_testdb::{DataOptions, replay};
+    ///
+    /// let err = replay::check_with_data(&m, DataOptions::default()).unwrap_err();
+    /// let folder = err.report().and_then(|r| r.keep_scripts()).ok_or("no scripts")?.to_path_buf();
+    /// drop(err);
+    /// assert!(folder.join("V2__upper.sql").is_file());    // kept: the folder is yours now
+    /// std::fs::remove_dir_all(folder)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn keep_scripts(&self) -> Option<&Path> {
+        let folder = self.scripts.as_deref()?;
+        folder.keep();
+        Some(folder.path())
     }
 
     /// Every finding, by version.

@@ -127,6 +127,9 @@ fn check(
             options = options.seed(seed);
         }
         replay.with_data(options);
+        if let Some(dir) = &args.scripts {
+            replay.scripts_in(dir);
+        }
         if let Some(limit) = args.time_limit.or(config.time_limit) {
             replay.time_limit(limit);
         }
@@ -168,6 +171,9 @@ fn check(
         Err(Error::Findings { report }) => *report,
         Err(other) => return Err(other.into()),
     };
+    // The output names the scripts: they stay after the command exits (in the folder of
+    // --scripts, or in the temp folder, for the user to remove).
+    let scripts = report.keep_scripts().map(Path::to_path_buf);
     let config_file = config
         .path
         .clone()
@@ -183,13 +189,21 @@ fn check(
         })
     };
     if json {
-        print_json(&report_json(migrations, &report, &hint));
+        let mut document = report_json(migrations, &report, &hint);
+        document["scripts"] = serde_json::json!(scripts.as_deref().map(output::path_text));
+        print_json(&document);
     } else {
         let mut text = report.overview();
         for finding in report.findings() {
             text.push('\n');
             text.push_str(&finding_text(finding, hint(finding).as_deref()));
             text.push('\n');
+        }
+        if let Some(dir) = &scripts {
+            text.push_str(&format!(
+                "\nreproduction scripts kept in {}\n",
+                dir.display()
+            ));
         }
         if !report.passed() {
             text.push('\n');
