@@ -225,8 +225,9 @@ pub enum Error {
 
     /// Replay checks failed: the report, whose [`findings`](ReplayReport::findings) are
     /// every check that failed, each naming its migration, file and check. The message is
-    /// the summary, then every finding in full.
-    #[error("{}{}", report.summary(), findings_text(report))]
+    /// one line, `3 findings in 2 migrations of <folder>: V2 down-leaves-trace, …`; the
+    /// whole report, every finding in full, is [`Error::report`] (its `Display`).
+    #[error("{}", report.error_line())]
     Findings {
         /// What the checks found.
         report: Box<ReplayReport>,
@@ -464,15 +465,6 @@ impl Error {
         }
         text
     }
-}
-
-/// Every finding of `report` in full, each after a blank line.
-fn findings_text(report: &ReplayReport) -> String {
-    report
-        .findings()
-        .iter()
-        .map(|f| format!("\n\n{f}"))
-        .collect()
 }
 
 /// SQLite's own message of an error, without rusqlite's wrapping.

@@ -142,7 +142,11 @@ fn migration_with_a_syntax_error_fails_naming_version_and_file() -> TestResult {
         "{}",
         finding.detail()
     );
-    assert!(err.to_string().contains("V4__invites.sql"), "{err}");
+    assert!(report.to_string().contains("V4__invites.sql"), "{report}");
+    assert!(
+        err.to_string().ends_with(": V4 must-apply; V5 not checked"),
+        "{err}"
+    );
     // Nothing after a migration that does not apply can be checked.
     let checked: Vec<(i32, bool)> = report
         .steps()
@@ -170,7 +174,7 @@ fn step_by_step_differs_from_all_at_once_when_a_migration_leaves_connection_stat
         refinery::Migration::unapplied("V3__rename", "ALTER TABLE a RENAME TO b;")?,
     ])?;
     let err = replay::check(&m).err().ok_or("passed")?;
-    let text = err.to_string();
+    let text = err.report().map(ToString::to_string).unwrap_or_default();
     let checks: Vec<Check> = err
         .report()
         .map(|r| r.findings().iter().map(|f| f.check()).collect())
@@ -277,9 +281,21 @@ fn one_run_reports_every_failing_version() -> TestResult {
         "3 of 4 migrations have findings: V2 up then down must leave no trace, V3 down \
          script must run, V4 must keep every generated row and value"
     );
-    // The error's message is the summary, then every finding in full.
-    let text = err.to_string();
-    assert!(text.starts_with(&report.summary()), "{text}");
+    // The error's message is one line; the report, one call away, has every finding in
+    // full, then the summary.
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "3 findings in 3 migrations of {}: V2 down-leaves-trace, V3 down-must-apply, \
+             V4 data-lost",
+            test_migrations("three_findings").display()
+        )
+    );
+    let text = report.to_string();
+    assert!(
+        text.ends_with(&format!("\n{}\n", report.summary())),
+        "{text}"
+    );
     for needle in [
         "\n\nreplay check failed at V2__profiles (",
         "+create table profile_notes(",

@@ -279,7 +279,7 @@ impl<'a> Replay<'a> {
     /// let mut replay = Replay::new(&m);
     /// replay.with_data(DataOptions::default()).expect_changes(2);
     /// let err = replay.run().unwrap_err();
-    /// assert!(err.to_string().contains("FOREIGN KEY constraint failed"));
+    /// assert!(err.report().ok_or("no report")?.to_string().contains("FOREIGN KEY constraint failed"));
     /// replay.foreign_keys_off().run()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

@@ -121,8 +121,9 @@ pub fn check(migrations: &Migrations) -> Result<ReplayReport> {
 /// let Error::Findings { report } = &err else { panic!("{err}") };
 /// let finding = report.findings()[0];
 /// assert_eq!((finding.migration(), finding.table()), ("V2__team_index", Some("users")));
-/// assert!(err.to_string().contains("UNIQUE constraint failed: users.team"));
-/// assert!(err.to_string().contains("reproduce with: sqlite3 < "));
+/// let text = report.to_string();                       // the error itself is one line
+/// assert!(text.contains("UNIQUE constraint failed: users.team"));
+/// assert!(text.contains("reproduce with: sqlite3 < "));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn check_with_data(migrations: &Migrations, options: DataOptions) -> Result<ReplayReport> {

@@ -159,6 +159,7 @@ pub(crate) fn run(
         whole_set: false,
         upgraded: None,
         stopped_early: matches!(stop, Some(Stop::FailFast)),
+        origin: migrations.dir().map(ToOwned::to_owned),
         scripts: None,
     };
     match &mut mode {

@@ -7,6 +7,7 @@ mod check;
 mod data_change;
 mod finding;
 mod generated_rows;
+mod render;
 mod replay_report;
 mod scripts;
 mod step;

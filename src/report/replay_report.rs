@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::finding::Finding;
 use super::generated_rows::GeneratedRows;
+use super::render;
 use super::scripts::ScriptFolder;
 use super::step::{Down, StepReport};
 
@@ -48,6 +49,8 @@ pub struct ReplayReport {
     pub(crate) upgraded: Option<(std::path::PathBuf, Option<Version>)>,
     /// Whether the run stopped at its first finding.
     pub(crate) stopped_early: bool,
+    /// The migrations' folder, for the one-line summary; `None` for migrations from code.
+    pub(crate) origin: Option<std::path::PathBuf>,
     /// The folder of the reproduction scripts, when any was written: the report owns it.
     pub(crate) scripts: Option<Arc<ScriptFolder>>,
 }
@@ -278,92 +281,40 @@ impl ReplayReport {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn overview(&self) -> String {
-        use std::fmt::Write as _;
-        let mut out = String::new();
-        if let Some((path, version)) = &self.upgraded {
-            let at = version.map_or_else(|| "no migration".to_owned(), |v| format!("V{v}"));
-            writeln!(out, "upgrade of a copy of {} (at {at})", path.display()).ok();
-        }
-        let width = self
-            .steps
-            .iter()
-            .map(|s| s.migration.len())
-            .max()
-            .unwrap_or(0);
-        for step in &self.steps {
-            if !step.checked {
-                writeln!(out, "{:width$}  not checked", step.migration).ok();
-                continue;
-            }
-            if !step.findings.is_empty() {
-                let checks: Vec<&str> = step
-                    .findings
-                    .iter()
-                    .map(|x| x.check.wording(x.kind))
-                    .collect();
-                writeln!(
-                    out,
-                    "{:width$}  FAILED: {}",
-                    step.migration,
-                    checks.join("; ")
-                )
-                .ok();
-                continue;
-            }
-            let down = match step.down {
-                Down::Reverses => "down reverses it",
-                Down::Missing => "no down script",
-                Down::Irreversible => "down script is only comments: irreversible",
-                Down::Fails | Down::NotChecked => "down script not checked",
-            };
-            write!(
-                out,
-                "{:width$}  applies; integrity ok; foreign keys ok; {down}",
-                step.migration
-            )
-            .ok();
-            match &step.data {
-                None => {
-                    writeln!(out).ok();
-                }
-                Some(data) if data.generated.tables().is_empty() && self.upgraded.is_none() => {
-                    writeln!(out, "; no table to fill before it").ok();
-                }
-                Some(data) => {
-                    let outcome = if data.changes.is_empty() {
-                        " kept"
-                    } else {
-                        ", changed as expected:"
-                    };
-                    let rows = if self.upgraded.is_some() {
-                        "the rows".to_owned()
-                    } else {
-                        rows_summary(&data.generated)
-                    };
-                    writeln!(out, "; {rows}{outcome}").ok();
-                    for change in &data.changes {
-                        writeln!(out, "    {change}").ok();
-                    }
-                }
-            }
-        }
-        if self.whole_set {
-            writeln!(
-                out,
-                "step by step = all at once; re-running the runner changes nothing"
-            )
-            .ok();
-        }
-        if let (Some(latest), Some(last)) = (&self.latest, self.steps.last()) {
-            writeln!(
-                out,
-                "at {}: {}; integrity ok; foreign keys ok",
-                last.migration,
-                rows_summary(latest)
-            )
-            .ok();
-        }
-        out
+        render::overview(self)
+    }
+
+    /// The whole report as its `Display` shows it (the [`overview`](Self::overview), every
+    /// finding in full, where the reproduction scripts are, the [`summary`](Self::summary)),
+    /// with `hint` giving the line under a finding that lost data (the `Display` names
+    /// [`Replay::expect_changes`](crate::replay::Replay::expect_changes); the command names
+    /// its `--expect-changes` and config file). Every text of a report, the command's
+    /// included, is rendered by this one function.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__upper", "UPDATE users SET name = upper(name);")?,
+    /// # ])?;
+    /// use sqlite_testdb::{DataOptions, replay};
+    ///
+    /// let err = replay::check_with_data(&m, DataOptions::default()).unwrap_err();
+    /// let report = err.report().ok_or("no report")?;
+    /// let text = report.render(&|f| Some(format!("or list V{} as deliberate", f.version())));
+    /// assert!(text.contains("\n(or list V2 as deliberate)\n"));
+    /// assert_eq!(report.to_string(), report.render(&|f| replay::Finding::lost_data_hint(f)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn render(&self, hint: &dyn Fn(&Finding) -> Option<String>) -> String {
+        render::report(self, hint)
+    }
+
+    /// The one line of [`Error::Findings`](crate::Error::Findings): `3 findings in 2
+    /// migrations of <folder>: V2 down-leaves-trace, …`.
+    pub(crate) fn error_line(&self) -> String {
+        render::error_line(self)
     }
 
     fn versions_where(&self, down: Down) -> Vec<Version> {
@@ -377,27 +328,6 @@ impl ReplayReport {
 
 impl fmt::Display for ReplayReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.overview())?;
-        for finding in self.findings() {
-            writeln!(f, "\n{finding}")?;
-        }
-        if !self.passed() {
-            writeln!(f, "\n{}", self.summary())?;
-        }
-        Ok(())
+        f.write_str(&self.render(&Finding::lost_data_hint))
     }
-}
-
-/// `150 generated rows in 3 tables (2 skipped)`.
-fn rows_summary(rows: &GeneratedRows) -> String {
-    let tables = rows.tables().len();
-    let mut text = format!(
-        "{} generated rows in {tables} table{}",
-        rows.inserted(),
-        if tables == 1 { "" } else { "s" }
-    );
-    if rows.skipped() > 0 {
-        text.push_str(&format!(" ({} skipped)", rows.skipped()));
-    }
-    text
 }

@@ -25,9 +25,7 @@ use sqlite_testdb::{Builder, DataOptions, Error, Keep, Migrations, Schema, TestD
 use args::{CheckArgs, Cli, Command};
 use extensions::{check_extensions, load_extensions};
 use failure::Failure;
-use output::{
-    ProgressLine, diff_json, finding_text, object_json, print_json, print_text, report_json,
-};
+use output::{ProgressLine, diff_json, object_json, print_json, print_text, report_json};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -193,23 +191,7 @@ fn check(
         document["scripts"] = serde_json::json!(scripts.as_deref().map(output::path_text));
         print_json(&document);
     } else {
-        let mut text = report.overview();
-        for finding in report.findings() {
-            text.push('\n');
-            text.push_str(&finding_text(finding, hint(finding).as_deref()));
-            text.push('\n');
-        }
-        if let Some(dir) = &scripts {
-            text.push_str(&format!(
-                "\nreproduction scripts kept in {}\n",
-                dir.display()
-            ));
-        }
-        if !report.passed() {
-            text.push('\n');
-            text.push_str(&report.summary());
-            text.push('\n');
-        }
+        let text = report.render(&hint);
         print_text(&text);
     }
     if report.passed() {
