@@ -1,9 +1,20 @@
 //! [`Check`]: which check of a migration a [`Finding`](super::Finding) failed, with its
-//! stable code, its wording and why it matters; [`Severity`]: whether it fails the run.
+//! stable code, its wording and why it matters; [`FindingKind`]: over which rows;
+//! [`Severity`]: whether it fails the run.
 
 use std::fmt;
 
-use super::finding::FindingKind;
+/// Which checks a [`Finding`](super::Finding) came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FindingKind {
+    /// The checks on empty databases: applies, integrity, down script, step by step.
+    Schema,
+    /// The checks over generated rows.
+    Data,
+    /// The checks of an upgrade of a copy of a real database.
+    Upgrade,
+}
 
 /// Whether a finding of a [`Check`] fails the run or is only listed.
 ///

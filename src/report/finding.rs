@@ -1,9 +1,8 @@
 //! [`Finding`]: one check of one migration that failed.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::check::Check;
+use super::check::{Check, FindingKind};
 
 /// A migration version (refinery's version type).
 type Version = refinery::SchemaVersion;
@@ -50,18 +49,6 @@ pub struct Finding {
     pub(crate) detail: String,
     pub(crate) script: Option<PathBuf>,
     pub(crate) lost_data: bool,
-}
-
-/// Which checks a [`Finding`] came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum FindingKind {
-    /// The checks on empty databases: applies, integrity, down script, step by step.
-    Schema,
-    /// The checks over generated rows.
-    Data,
-    /// The checks of an upgrade of a copy of a real database.
-    Upgrade,
 }
 
 impl Finding {
@@ -164,66 +151,8 @@ impl Finding {
         Some(format!("sqlite3 < {script}"))
     }
 
-    /// The finding in full, as its `Display` shows it, with `hint` as the line under a
-    /// finding that lost data (see [`ReplayReport::render`](crate::replay::ReplayReport::render)).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # let m = sqlite_testdb::Migrations::from_migrations([
-    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);")?,
-    /// #     refinery::Migration::unapplied("V2__upper", "UPDATE users SET name = upper(name);")?,
-    /// # ])?;
-    /// use sqlite_testdb::{DataOptions, replay};
-    ///
-    /// let err = replay::check_with_data(&m, DataOptions::default()).unwrap_err();
-    /// let finding = err.report().ok_or("no report")?.findings()[0];
-    /// assert!(!finding.render(None).contains("expect_changes"));
-    /// assert_eq!(finding.to_string(), finding.render(finding.lost_data_hint().as_deref()));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn render(&self, hint: Option<&str>) -> String {
-        super::render::finding(self, hint)
-    }
-
-    /// The line its `Display` shows under a finding that lost data: how to mark the
-    /// migration as changing data on purpose, with
-    /// [`Replay::expect_changes`](crate::replay::Replay::expect_changes) (which covers
-    /// [`check_with_data`](crate::replay::check_with_data) and
-    /// [`check_from`](crate::replay::check_from) alike); `None` for any other finding.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # let m = sqlite_testdb::Migrations::from_migrations([
-    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);")?,
-    /// #     refinery::Migration::unapplied("V2__upper", "UPDATE users SET name = upper(name);")?,
-    /// # ])?;
-    /// use sqlite_testdb::{DataOptions, replay};
-    ///
-    /// let err = replay::check_with_data(&m, DataOptions::default()).unwrap_err();
-    /// let hint = err.report().ok_or("no report")?.findings()[0].lost_data_hint();
-    /// assert!(hint.is_some_and(|h| h.ends_with("Replay::expect_changes(2)")));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn lost_data_hint(&self) -> Option<String> {
-        self.lost_data.then(|| {
-            format!(
-                "if the migration deletes or changes them on purpose, mark it: \
-                 Replay::expect_changes({})",
-                self.version
-            )
-        })
-    }
-
     /// The one-line label of the summary: `V18 up then down must leave no trace`.
     pub(crate) fn label(&self) -> String {
         format!("V{} {}", self.version, self.check.wording(self.kind))
-    }
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.render(self.lost_data_hint().as_deref()))
     }
 }

@@ -12,9 +12,9 @@ mod replay_report;
 mod scripts;
 mod step;
 
-pub use check::{Check, Severity};
+pub use check::{Check, FindingKind, Severity};
 pub use data_change::DataChange;
-pub use finding::{Finding, FindingKind};
+pub use finding::Finding;
 pub use generated_rows::{GeneratedRows, TableRows};
 pub use replay_report::ReplayReport;
 pub(crate) use scripts::ScriptFolder;

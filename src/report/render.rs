@@ -2,12 +2,132 @@
 //! `Display`, [`Error::Findings`](crate::Error::Findings)' one line and the command's text
 //! all come from here.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
 use super::finding::Finding;
 use super::generated_rows::GeneratedRows;
 use super::replay_report::ReplayReport;
 use super::step::{Down, StepReport};
+
+impl Finding {
+    /// The finding in full, as its `Display` shows it, with `hint` as the line under a
+    /// finding that lost data (see [`ReplayReport::render`](crate::replay::ReplayReport::render)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__upper", "UPDATE users SET name = upper(name);")?,
+    /// # ])?;
+    /// use sqlite_testdb::{DataOptions, replay};
+    ///
+    /// let err = replay::check_with_data(&m, DataOptions::default()).unwrap_err();
+    /// let finding = err.report().ok_or("no report")?.findings()[0];
+    /// assert!(!finding.render(None).contains("expect_changes"));
+    /// assert_eq!(finding.to_string(), finding.render(finding.lost_data_hint().as_deref()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn render(&self, hint: Option<&str>) -> String {
+        finding(self, hint)
+    }
+
+    /// The line its `Display` shows under a finding that lost data: how to mark the
+    /// migration as changing data on purpose, with
+    /// [`Replay::expect_changes`](crate::replay::Replay::expect_changes) (which covers
+    /// [`check_with_data`](crate::replay::check_with_data) and
+    /// [`check_from`](crate::replay::check_from) alike); `None` for any other finding.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__upper", "UPDATE users SET name = upper(name);")?,
+    /// # ])?;
+    /// use sqlite_testdb::{DataOptions, replay};
+    ///
+    /// let err = replay::check_with_data(&m, DataOptions::default()).unwrap_err();
+    /// let hint = err.report().ok_or("no report")?.findings()[0].lost_data_hint();
+    /// assert!(hint.is_some_and(|h| h.ends_with("Replay::expect_changes(2)")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn lost_data_hint(&self) -> Option<String> {
+        self.lost_data.then(|| {
+            format!(
+                "if the migration deletes or changes them on purpose, mark it: \
+                 Replay::expect_changes({})",
+                self.version
+            )
+        })
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(self.lost_data_hint().as_deref()))
+    }
+}
+
+impl ReplayReport {
+    /// One line per migration (what it passed, or the checks it failed), then the whole
+    /// set and the rows at the latest version: the report without its findings in full.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// let report = sqlite_testdb::replay::check(&m)?;
+    /// assert_eq!(
+    ///     report.overview(),
+    ///     "V1__users  applies; integrity ok; foreign keys ok; no down script\n\
+    ///      step by step = all at once; re-running the runner changes nothing\n"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn overview(&self) -> String {
+        overview(self)
+    }
+
+    /// The whole report as its `Display` shows it (the [`overview`](Self::overview), every
+    /// finding in full, where the reproduction scripts are, the [`summary`](Self::summary)),
+    /// with `hint` giving the line under a finding that lost data (the `Display` names
+    /// [`Replay::expect_changes`](crate::replay::Replay::expect_changes); the command names
+    /// its `--expect-changes` and config file). Every text of a report, the command's
+    /// included, is rendered by this one function.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__upper", "UPDATE users SET name = upper(name);")?,
+    /// # ])?;
+    /// use sqlite_testdb::{DataOptions, replay};
+    ///
+    /// let err = replay::check_with_data(&m, DataOptions::default()).unwrap_err();
+    /// let report = err.report().ok_or("no report")?;
+    /// let text = report.render(&|f| Some(format!("or list V{} as deliberate", f.version())));
+    /// assert!(text.contains("\n(or list V2 as deliberate)\n"));
+    /// assert_eq!(report.to_string(), report.render(&|f| replay::Finding::lost_data_hint(f)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn render(&self, hint: &dyn Fn(&Finding) -> Option<String>) -> String {
+        report(self, hint)
+    }
+
+    /// The one line of [`Error::Findings`](crate::Error::Findings): `3 findings in 2
+    /// migrations of <folder>: V2 down-leaves-trace, …`.
+    pub(crate) fn error_line(&self) -> String {
+        error_line(self)
+    }
+}
+
+impl fmt::Display for ReplayReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(&Finding::lost_data_hint))
+    }
+}
 
 /// A finding in full: what failed where, what was found, `hint` (how to mark a deliberate
 /// change of data), how to reproduce it.

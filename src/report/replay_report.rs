@@ -1,12 +1,10 @@
 //! [`ReplayReport`]: what the replay checks found, one [`StepReport`] per migration.
 
-use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
 use super::finding::Finding;
 use super::generated_rows::GeneratedRows;
-use super::render;
 use super::scripts::ScriptFolder;
 use super::step::{Down, StepReport};
 
@@ -265,69 +263,11 @@ impl ReplayReport {
         text
     }
 
-    /// One line per migration (what it passed, or the checks it failed), then the whole
-    /// set and the rows at the latest version: the report without its findings in full.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
-    /// let report = sqlite_testdb::replay::check(&m)?;
-    /// assert_eq!(
-    ///     report.overview(),
-    ///     "V1__users  applies; integrity ok; foreign keys ok; no down script\n\
-    ///      step by step = all at once; re-running the runner changes nothing\n"
-    /// );
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn overview(&self) -> String {
-        render::overview(self)
-    }
-
-    /// The whole report as its `Display` shows it (the [`overview`](Self::overview), every
-    /// finding in full, where the reproduction scripts are, the [`summary`](Self::summary)),
-    /// with `hint` giving the line under a finding that lost data (the `Display` names
-    /// [`Replay::expect_changes`](crate::replay::Replay::expect_changes); the command names
-    /// its `--expect-changes` and config file). Every text of a report, the command's
-    /// included, is rendered by this one function.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # let m = sqlite_testdb::Migrations::from_migrations([
-    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);")?,
-    /// #     refinery::Migration::unapplied("V2__upper", "UPDATE users SET name = upper(name);")?,
-    /// # ])?;
-    /// use sqlite_testdb::{DataOptions, replay};
-    ///
-    /// let err = replay::check_with_data(&m, DataOptions::default()).unwrap_err();
-    /// let report = err.report().ok_or("no report")?;
-    /// let text = report.render(&|f| Some(format!("or list V{} as deliberate", f.version())));
-    /// assert!(text.contains("\n(or list V2 as deliberate)\n"));
-    /// assert_eq!(report.to_string(), report.render(&|f| replay::Finding::lost_data_hint(f)));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn render(&self, hint: &dyn Fn(&Finding) -> Option<String>) -> String {
-        render::report(self, hint)
-    }
-
-    /// The one line of [`Error::Findings`](crate::Error::Findings): `3 findings in 2
-    /// migrations of <folder>: V2 down-leaves-trace, …`.
-    pub(crate) fn error_line(&self) -> String {
-        render::error_line(self)
-    }
-
     fn versions_where(&self, down: Down) -> Vec<Version> {
         self.steps
             .iter()
             .filter(|s| s.down == down)
             .map(|s| s.version)
             .collect()
-    }
-}
-
-impl fmt::Display for ReplayReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.render(&Finding::lost_data_hint))
     }
 }
