@@ -225,8 +225,9 @@ pub enum Error {
 
     /// Replay checks failed: the report, whose [`findings`](ReplayReport::findings) are
     /// every check that failed, each naming its migration, file and check. The message is
-    /// the summary, then every finding in full.
-    #[error("{}{}", report.summary(), findings_text(report))]
+    /// one line, `3 findings in 2 migrations of <folder>: V2 down-leaves-trace, …`; the
+    /// whole report, every finding in full, is [`Error::report`] (its `Display`).
+    #[error("{}", report.error_line())]
     Findings {
         /// What the checks found.
         report: Box<ReplayReport>,
@@ -413,7 +414,7 @@ impl Error {
     /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREAT TABLE users(id INTEGER PRIMARY KEY);")?])?;
     /// let err = sqlite_testdb::replay::check(&m).unwrap_err();       // V1 has a typo
     /// let report = err.report().ok_or("not a finding")?;
-    /// assert_eq!(report.findings()[0].check(), "must apply");
+    /// assert_eq!(report.findings()[0].check(), sqlite_testdb::replay::Check::MustApply);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn report(&self) -> Option<&ReplayReport> {
@@ -464,15 +465,6 @@ impl Error {
         }
         text
     }
-}
-
-/// Every finding of `report` in full, each after a blank line.
-fn findings_text(report: &ReplayReport) -> String {
-    report
-        .findings()
-        .iter()
-        .map(|f| format!("\n\n{f}"))
-        .collect()
 }
 
 /// SQLite's own message of an error, without rusqlite's wrapping.

@@ -15,7 +15,9 @@ use crate::{DataOptions, Error, Migrations, Result, Version};
 
 /// A replay of a migration set, configured: connection settings for migrations that need a
 /// custom function or an extension, generated rows, migrations that change data on
-/// purpose, a progress callback. Every setting is used.
+/// purpose, a time limit, a progress callback. Settings that cannot combine (generated rows
+/// and an upgrade, expected changes with no rows to change) make [`run`](Self::run) fail
+/// with [`Error::ConflictingSettings`] rather than one of them playing no part.
 ///
 /// [`check`](super::check) is `Replay::new(&m).run()`, and
 /// [`check_with_data`](super::check_with_data) is `Replay::new(&m).with_data(options).run()`.
@@ -70,9 +72,11 @@ impl<'a> Replay<'a> {
                 connect: ConnectOptions::default(),
                 data: None,
                 expected: Vec::new(),
+                time_limit: None,
                 fail_fast: false,
                 upgrade: None,
                 foreign_keys: true,
+                scripts: None,
             },
             progress: None,
         }
@@ -142,9 +146,11 @@ impl<'a> Replay<'a> {
         self
     }
 
-    /// Marks a migration that deletes or transforms data on purpose, as
-    /// [`DataOptions::expect_changes`]: what it changes is listed in its report instead of
-    /// failing the checks with data. Call once per such migration.
+    /// Marks a migration that deletes or transforms data on purpose: what it changes is
+    /// listed in its report instead of failing the checks over rows (generated, with
+    /// [`with_data`](Self::with_data), or a real database's, with
+    /// [`upgrade`](Self::upgrade); with neither, [`run`](Self::run) fails with
+    /// [`Error::ConflictingSettings`]). Call once per such migration.
     ///
     /// # Examples
     ///
@@ -163,6 +169,69 @@ impl<'a> Replay<'a> {
         if !self.settings.expected.contains(&version) {
             self.settings.expected.push(version);
         }
+        self
+    }
+
+    /// How long one migration or down script may run over the generated rows of
+    /// [`with_data`](Self::with_data) (default 10 s; without it, [`run`](Self::run) fails
+    /// with [`Error::ConflictingSettings`]). One that runs longer is stopped and reported as
+    /// a finding ([`Check::TimeLimit`](crate::replay::Check::TimeLimit)): a recursive view
+    /// or trigger that never ends over rows that reference each other, say. The rows are
+    /// few, so a migration that needs more than a few seconds over them is rarely just slow.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__numbers", "CREATE TABLE numbers(n INTEGER);")?,
+    /// #     refinery::Migration::unapplied("V2__count_up", "CREATE TABLE counted AS WITH RECURSIVE up(n) AS (SELECT n FROM numbers UNION ALL SELECT n + 1 FROM up) SELECT count(*) AS c FROM up;")?,
+    /// # ])?;
+    /// use std::time::Duration;
+    /// use sqlite_testdb::{DataOptions, replay::{Check, Replay}};
+    ///
+    /// // V2 counts up from every row forever: quick on an empty table, endless over rows.
+    /// let err = Replay::new(&m)
+    ///     .with_data(DataOptions::default())
+    ///     .time_limit(Duration::from_millis(200))
+    ///     .run()
+    ///     .unwrap_err();
+    /// assert_eq!(err.report().ok_or("no report")?.findings()[0].check(), Check::TimeLimit);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn time_limit(&mut self, limit: Duration) -> &mut Self {
+        self.settings.time_limit = Some(limit);
+        self
+    }
+
+    /// Writes the reproduction scripts of the checks over generated rows into `dir` (made
+    /// if missing, never removed), one file per finding (`V3__name.sql`), replacing those of
+    /// an earlier run: a folder CI keeps as an artifact, say. Without it they go to a
+    /// `sqlite-testdb-replay-…` folder in the temp folder that the report owns and removes
+    /// when dropped ([`ReplayReport::scripts_folder`]). Without
+    /// [`with_data`](Self::with_data), [`run`](Self::run) fails with
+    /// [`Error::ConflictingSettings`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__upper", "UPDATE users SET name = upper(name);")?,
+    /// # ])?;
+    /// use sqlite_testdb::{DataOptions, replay::Replay};
+    ///
+    /// let artifacts = tempfile::tempdir()?;
+    /// let err = Replay::new(&m)
+    ///     .with_data(DataOptions::default())
+    ///     .scripts_in(artifacts.path())
+    ///     .run()
+    ///     .unwrap_err();
+    /// drop(err);
+    /// assert!(artifacts.path().join("V2__upper.sql").is_file());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn scripts_in(&mut self, dir: impl AsRef<std::path::Path>) -> &mut Self {
+        self.settings.scripts = Some(dir.as_ref().to_path_buf());
         self
     }
 
@@ -210,8 +279,7 @@ impl<'a> Replay<'a> {
     /// let mut replay = Replay::new(&m);
     /// replay.with_data(DataOptions::default()).expect_changes(2);
     /// let err = replay.run().unwrap_err();
-    /// assert!(err.to_string().contains("FOREIGN KEY constraint failed"));
-    /// # for script in err.report().iter().flat_map(|r| r.findings()).filter_map(|f| f.script()) { std::fs::remove_dir_all(script.parent().ok_or("no folder")?)?; }
+    /// assert!(err.report().ok_or("no report")?.to_string().contains("FOREIGN KEY constraint failed"));
     /// replay.foreign_keys_off().run()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -248,8 +316,9 @@ impl<'a> Replay<'a> {
     /// Checks the upgrade of a real database instead, as [`check_from`](super::check_from):
     /// a copy of the file at `path` (the file itself is only read), brought from the version
     /// its refinery history names to the latest, one migration at a time, with the checks
-    /// over rows after each one. [`with_data`](Self::with_data) plays no part: the rows are
-    /// the database's.
+    /// over rows after each one. The rows are the database's: with
+    /// [`with_data`](Self::with_data) too, [`run`](Self::run) fails with
+    /// [`Error::ConflictingSettings`].
     ///
     /// # Examples
     ///
@@ -280,7 +349,8 @@ impl<'a> Replay<'a> {
     /// # Errors
     ///
     /// [`Error::Findings`](crate::Error::Findings) when a check failed, carrying the whole
-    /// report and every finding; otherwise the errors of [`check`](super::check) and
+    /// report and every finding; [`Error::ConflictingSettings`] for settings that cannot
+    /// combine (see the setters); otherwise the errors of [`check`](super::check) and
     /// [`check_from`](super::check_from) for input that cannot be checked.
     ///
     /// # Examples
@@ -294,6 +364,7 @@ impl<'a> Replay<'a> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn run(&mut self) -> Result<ReplayReport> {
+        self.settings.validate()?;
         let report = match &mut self.progress {
             Some(progress) => run::run(&self.settings, progress.as_mut())?,
             None => run::run(&self.settings, &mut |_| {})?,

@@ -6,7 +6,6 @@
 //! get a new batch of rows: no migration is run twice to prepare the next one.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::Duration;
@@ -15,48 +14,60 @@ use refinery::Migration;
 use rusqlite::Connection;
 
 use super::affected::Reach;
-use super::explanation::{OrphanKey, Orphans, explain};
-use super::reproduction_script::{Section, write_script};
-use super::schema_steps::{CHECK_DOWN_RUNS, finding};
+use super::explanation::{OrphanKey, Orphans};
+use super::reproduction_script::{ScriptWriter, Section};
 use super::settings::Settings;
 use super::table_contents::{Tables, capture, compare};
-use crate::error::root_message;
-use crate::report::{DataChange, Finding, FindingKind, GeneratedRows, StepData};
+use crate::report::{Check, Finding, FindingKind, GeneratedRows, StepData};
 use crate::rows::generator::Generator;
 use crate::rows::implied::created_tables;
 use crate::schema::integrity::{integrity_problems, integrity_problems_of};
-use crate::sql::literal::{quote_identifier, text_literal};
 use crate::{DataOptions, Error, Result, Snapshot, TestDb, Version};
 
-const CHECK_APPLY: &str = "must apply to a database holding generated rows";
-const CHECK_INTEGRITY: &str = "PRAGMA integrity_check must be ok with generated rows";
-const CHECK_FOREIGN_KEYS: &str = "PRAGMA foreign_key_check must find nothing with generated rows";
-const CHECK_KEEP: &str = "must keep every generated row and value";
-const CHECK_DOWN_APPLY: &str = "down script must apply to a database holding generated rows";
-const CHECK_DOWN_KEEP: &str = "down script must keep the rows of the tables that existed before up";
-const CHECK_TIME: &str = "must finish within the time limit over generated rows";
-const CHECK_DOWN_TIME: &str = "down script must finish within the time limit over generated rows";
+/// Whose rows the database holds.
+pub(crate) enum Rows<'s> {
+    /// Rows generated with `options`, from an empty database.
+    Generated {
+        options: &'s DataOptions,
+        generator: Generator,
+    },
+    /// A copy of a real database's rows.
+    Real,
+}
 
-const UPGRADE_APPLY: &str = "must apply to the database";
-const UPGRADE_INTEGRITY: &str = "PRAGMA integrity_check must be ok on the database";
-const UPGRADE_FOREIGN_KEYS: &str = "PRAGMA foreign_key_check must find nothing on the database";
-const UPGRADE_KEEP: &str = "must keep every row and value of the database";
-const UPGRADE_DOWN_APPLY: &str = "down script must apply to the database";
-const UPGRADE_DOWN_KEEP: &str = "down script must give the database's rows back";
+impl Rows<'_> {
+    /// Which checks the findings over these rows come from.
+    pub(super) fn kind(&self) -> FindingKind {
+        match self {
+            Rows::Generated { .. } => FindingKind::Data,
+            Rows::Real => FindingKind::Upgrade,
+        }
+    }
+
+    /// How long a migration may run over the rows: no limit over a real database's, which
+    /// may be many.
+    fn time_limit(&self, settings: &Settings) -> Option<Duration> {
+        match self {
+            Rows::Generated { .. } => Some(settings.time_limit()),
+            Rows::Real => None,
+        }
+    }
+}
 
 /// The database holding rows, stepping forward.
 pub(crate) struct DataReplay<'s> {
-    settings: &'s Settings,
-    /// The generator and its settings; `None` on an upgrade, whose rows are real.
-    generator: Option<(&'s DataOptions, Generator)>,
+    pub(super) settings: &'s Settings,
+    pub(super) rows: Rows<'s>,
     /// Declared before `db`: closed before its folder goes.
     conn: Connection,
-    db: TestDb,
-    previous: Option<Version>,
+    pub(super) db: TestDb,
+    pub(super) previous: Option<Version>,
     reach: Reach,
     /// The rows a finding has named as referencing no row: later steps do not name them
     /// again.
     orphans_reported: BTreeSet<OrphanKey>,
+    /// Where reproduction scripts go.
+    pub(super) scripts: ScriptWriter,
 }
 
 /// What became of one migration on the database holding rows.
@@ -68,7 +79,7 @@ pub(crate) struct DataStep {
 
 /// Which script of the migration ran.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Direction {
+pub(crate) enum Direction {
     Up,
     Down,
 }
@@ -88,12 +99,13 @@ impl<'s> DataReplay<'s> {
         conn.set_prepared_statement_cache_capacity(256);
         Ok(DataReplay {
             settings,
-            generator: Some((options, generator)),
+            rows: Rows::Generated { options, generator },
             conn,
             db,
             previous: None,
             reach: Reach::default(),
             orphans_reported: BTreeSet::new(),
+            scripts: ScriptWriter::new(settings.scripts.clone()),
         })
     }
 
@@ -105,12 +117,13 @@ impl<'s> DataReplay<'s> {
     ) -> Result<Self> {
         Ok(DataReplay {
             settings,
-            generator: None,
+            rows: Rows::Real,
             conn: db.connect()?,
             db,
             previous: version,
             reach: Reach::default(),
             orphans_reported: BTreeSet::new(),
+            scripts: ScriptWriter::new(settings.scripts.clone()),
         })
     }
 
@@ -124,16 +137,9 @@ impl<'s> DataReplay<'s> {
         snapshot.restore_into(&mut self.conn, self.db.path())
     }
 
-    fn kind(&self) -> FindingKind {
-        match self.generator {
-            Some(_) => FindingKind::Data,
-            None => FindingKind::Upgrade,
-        }
-    }
-
     /// Applies `migration` over the rows and checks it, adding what fails to `findings`.
-    /// `schema` is the empty database at the same version, which the rows start from again
-    /// when the migration does not apply over them.
+    /// `schema` is the empty database at the same version, which generated rows start from
+    /// again when the migration does not apply over them.
     pub(crate) fn step(
         &mut self,
         migration: &Migration,
@@ -154,7 +160,7 @@ impl<'s> DataReplay<'s> {
         let tables_before = table_definitions(&self.conn).map_err(sqlite)?;
 
         let path = self.db.path().to_path_buf();
-        let limit = self.time_limit();
+        let limit = self.rows.time_limit(self.settings);
         let (migrated, stopped) = within(limit, &mut self.conn, |conn| {
             self.settings.migrate(conn, version, &path)
         });
@@ -165,21 +171,10 @@ impl<'s> DataReplay<'s> {
             let found = if stopped {
                 self.too_slow(Direction::Up, migration, &at_previous)
             } else {
-                self.apply_failure(error, Direction::Up, migration, &at_previous)?
+                self.apply_failure(error, Direction::Up, migration, &at_previous)
             };
             findings.push(found);
-            let applied = match (schema, self.generator.is_some()) {
-                (Some(schema), true) => {
-                    // Start again from the empty database at this version, with new rows.
-                    self.restore(&schema.snapshot()?)?;
-                    if let Some((_, generator)) = &mut self.generator {
-                        generator.forget_totals();
-                        generator.fill(&self.conn, self.db.path(), None)?;
-                    }
-                    true
-                }
-                _ => false,
-            };
+            let applied = self.start_again(schema)?;
             self.previous = Some(version);
             return Ok(DataStep {
                 data: StepData {
@@ -202,7 +197,7 @@ impl<'s> DataReplay<'s> {
         // rows it would only fail again.
         let down_fails = findings
             .iter()
-            .any(|f| f.version == version && f.check == CHECK_DOWN_RUNS);
+            .any(|f| f.version == version && f.check == Check::DownMustApply);
         if self.reversible(version) && !down_fails {
             let at_version = self.snapshot()?;
             let below = self.previous.unwrap_or_else(|| version.saturating_sub(1));
@@ -215,53 +210,18 @@ impl<'s> DataReplay<'s> {
                     found.push(self.too_slow(Direction::Down, migration, &at_previous));
                 }
                 Err(error @ Error::DownScript { .. }) => {
-                    found.push(self.apply_failure(
-                        error,
-                        Direction::Down,
-                        migration,
-                        &at_previous,
-                    )?);
+                    found.push(self.apply_failure(error, Direction::Down, migration, &at_previous));
                 }
                 Err(other) => return Err(other),
             }
             self.restore(&at_version)?;
         }
         if !changes.is_empty() && !self.settings.expects_changes(version) {
-            found.push(self.lost(&changes, migration, &at_previous)?);
+            found.push(self.lost(&changes, migration, &at_previous));
             changes.clear();
         }
         findings.extend(found);
-
-        if let Some((_, generator)) = &mut self.generator {
-            let conn = &self.conn;
-            let sqlite = |e| Error::sqlite("read the schema of", self.db.path(), e);
-            let tables_after = table_definitions(conn).map_err(sqlite)?;
-            let known: BTreeSet<&String> = tables_before.iter().map(|(name, _)| name).collect();
-            let (new, changed): (BTreeSet<String>, BTreeSet<String>) = tables_after
-                .difference(&tables_before)
-                .map(|(name, _)| name.clone())
-                .partition(|name| !known.contains(name));
-            // New tables get a batch, and empty ones again, unless the generator's last
-            // rows were all refused and the table has not changed since.
-            let mut whole: BTreeSet<String> = new;
-            whole.extend(
-                after
-                    .iter()
-                    .filter(|(name, table)| {
-                        table.is_empty() && !generator.is_barren(name) && !changed.contains(*name)
-                    })
-                    .map(|(name, _)| name.clone()),
-            );
-            if !whole.is_empty() {
-                generator.fill(conn, self.db.path(), Some(&whole))?;
-            }
-            // A table the migration changed gets a smaller batch: rows written after the
-            // change, beside those written before it.
-            if !changed.is_empty() {
-                let rows = (generator.rows() / 4).max(1);
-                generator.fill_with(conn, self.db.path(), Some(&changed), rows)?;
-            }
-        }
+        self.fill_after(&tables_before, &after)?;
         self.previous = Some(version);
         Ok(DataStep {
             data: StepData { generated, changes },
@@ -269,48 +229,68 @@ impl<'s> DataReplay<'s> {
         })
     }
 
-    /// How long a migration may run over generated rows: none on an upgrade, whose rows
-    /// are a real database's and may be many.
-    fn time_limit(&self) -> Option<Duration> {
-        self.generator.as_ref().map(|(options, _)| options.limit())
-    }
-
-    /// The migration (or its down script) ran past its time limit over the generated rows
-    /// and was stopped.
-    fn too_slow(
-        &self,
-        direction: Direction,
-        migration: &Migration,
-        at_previous: &Snapshot,
-    ) -> Finding {
-        let (limit, rows) = self
-            .generator
-            .as_ref()
-            .map_or((Duration::ZERO, 0), |(options, _)| {
-                (options.limit(), options.rows())
-            });
-        let detail = format!(
-            "stopped after {:?} over {rows} generated rows per table (DataOptions::time_limit, \
-             --time-limit): a recursive view or trigger that never ends over rows that \
-             reference each other, say, or work that grows with the square of the rows",
-            limit,
-        );
-        let (check, sections) = match direction {
-            Direction::Up => (CHECK_TIME, vec![self.up_section(migration)]),
-            Direction::Down => (
-                CHECK_DOWN_TIME,
-                vec![self.up_section(migration), self.down_section(migration)],
-            ),
+    /// After a migration that did not apply over the rows: generated rows start again from
+    /// `schema`, the empty database at its version, with new rows; a real database's cannot
+    /// (and nothing after it can be checked). Whether the rows go on.
+    fn start_again(&mut self, schema: Option<&TestDb>) -> Result<bool> {
+        let (Rows::Generated { generator, .. }, Some(schema)) = (&mut self.rows, schema) else {
+            return Ok(false);
         };
-        let script = self.script(migration, at_previous, &sections);
-        self.finding(migration, check, None, None, detail, script)
+        schema
+            .snapshot()?
+            .restore_into(&mut self.conn, self.db.path())?;
+        generator.forget_totals();
+        generator.fill(&self.conn, self.db.path(), None)?;
+        Ok(true)
     }
 
-    /// Every row generated so far, in the tables that exist now.
+    /// After a migration, generated rows for the tables it created or changed, and the
+    /// empty ones: no migration is run twice to prepare the next one. Nothing for a real
+    /// database's rows.
+    fn fill_after(
+        &mut self,
+        tables_before: &BTreeSet<(String, String)>,
+        after: &Tables,
+    ) -> Result<()> {
+        let Rows::Generated { generator, .. } = &mut self.rows else {
+            return Ok(());
+        };
+        let conn = &self.conn;
+        let sqlite = |e| Error::sqlite("read the schema of", self.db.path(), e);
+        let tables_after = table_definitions(conn).map_err(sqlite)?;
+        let known: BTreeSet<&String> = tables_before.iter().map(|(name, _)| name).collect();
+        let (new, changed): (BTreeSet<String>, BTreeSet<String>) = tables_after
+            .difference(tables_before)
+            .map(|(name, _)| name.clone())
+            .partition(|name| !known.contains(name));
+        // New tables get a batch, and empty ones again, unless the generator's last
+        // rows were all refused and the table has not changed since.
+        let mut whole: BTreeSet<String> = new;
+        whole.extend(
+            after
+                .iter()
+                .filter(|(name, table)| {
+                    table.is_empty() && !generator.is_barren(name) && !changed.contains(*name)
+                })
+                .map(|(name, _)| name.clone()),
+        );
+        if !whole.is_empty() {
+            generator.fill(conn, self.db.path(), Some(&whole))?;
+        }
+        // A table the migration changed gets a smaller batch: rows written after the
+        // change, beside those written before it.
+        if !changed.is_empty() {
+            let rows = (generator.rows() / 4).max(1);
+            generator.fill_with(conn, self.db.path(), Some(&changed), rows)?;
+        }
+        Ok(())
+    }
+
+    /// Every row generated so far, in the tables that exist now; none for a real database.
     pub(crate) fn generated_so_far(&self) -> Result<GeneratedRows> {
-        match &self.generator {
-            Some((_, generator)) => generator.totals(&self.conn, self.db.path()),
-            None => Ok(GeneratedRows::default()),
+        match &self.rows {
+            Rows::Generated { generator, .. } => generator.totals(&self.conn, self.db.path()),
+            Rows::Real => Ok(GeneratedRows::default()),
         }
     }
 
@@ -357,211 +337,42 @@ impl<'s> DataReplay<'s> {
             None => integrity_problems(conn),
         }
         .map_err(|e| Error::sqlite("check", path, e))?;
-        let upgrade = self.generator.is_none();
-        if !integrity.is_empty() {
+        let sections = |check: &str| {
             let mut sections: Vec<Section> = ran
                 .then(|| self.up_section(migration))
                 .into_iter()
                 .collect();
-            sections.push(Section::plain("check", "PRAGMA integrity_check;"));
-            let check = if upgrade {
-                UPGRADE_INTEGRITY
-            } else {
-                CHECK_INTEGRITY
-            };
-            let script = self.script(migration, at, &sections);
-            found.push(self.finding(migration, check, None, None, integrity.join("\n"), script));
+            sections.push(Section::plain("check", check));
+            sections
+        };
+        if !integrity.is_empty() {
+            let script = self.script(migration, at, &sections("PRAGMA integrity_check;"));
+            let detail = integrity.join("\n");
+            let check = Check::IntegrityCheck;
+            found.push(self.data_finding(migration, check, (None, None), detail, script));
         }
         let orphans = Orphans::find(conn, scope, &self.orphans_reported)
             .map_err(|e| Error::sqlite("check", path, e))?;
         if orphans.count > 0 {
-            self.orphans_reported.extend(orphans.keys.iter().cloned());
-            let mut sections: Vec<Section> = ran
-                .then(|| self.up_section(migration))
-                .into_iter()
-                .collect();
-            sections.push(Section::plain("check", "PRAGMA foreign_key_check;"));
+            let script = self.script(migration, at, &sections("PRAGMA foreign_key_check;"));
             let detail = format!(
                 "{} rows reference no row:\n{}",
                 orphans.count,
                 orphans.lines.join("\n")
             );
-            let check = if upgrade {
-                UPGRADE_FOREIGN_KEYS
-            } else {
-                CHECK_FOREIGN_KEYS
-            };
-            let script = self.script(migration, at, &sections);
-            found.push(self.finding(
-                migration,
-                check,
-                orphans.table,
-                orphans.column,
-                detail,
-                script,
-            ));
+            let place = (orphans.table, orphans.column);
+            let check = Check::ForeignKeyCheck;
+            found.push(self.data_finding(migration, check, place, detail, script));
+            self.orphans_reported.extend(orphans.keys);
         }
         Ok(found)
     }
 
-    /// The migration (or its down script) failed over the rows: SQLite's message, what in
-    /// the rows made it fail, and a script. The failed script's transaction was rolled back:
-    /// the database is as it was before it.
-    fn apply_failure(
-        &self,
-        error: Error,
-        direction: Direction,
-        migration: &Migration,
-        at_previous: &Snapshot,
-    ) -> Result<Finding> {
-        let message = root_message(&error);
-        let upgrade = self.generator.is_none();
-        let (sql, check) = match (direction, upgrade) {
-            (Direction::Up, false) => (migration.sql().unwrap_or_default(), CHECK_APPLY),
-            (Direction::Up, true) => (migration.sql().unwrap_or_default(), UPGRADE_APPLY),
-            (Direction::Down, false) => (self.down_sql(migration), CHECK_DOWN_APPLY),
-            (Direction::Down, true) => (self.down_sql(migration), UPGRADE_DOWN_APPLY),
-        };
-        let explained = explain(self.settings, &self.db, sql, &message);
-        let mut detail = message;
-        if !explained.text.is_empty() {
-            detail.push('\n');
-            detail.push_str(&explained.text);
-        }
-        let mut sections = vec![self.up_section(migration)];
-        if direction == Direction::Down {
-            sections.push(self.down_section(migration));
-        }
-        let script = self.script(migration, at_previous, &sections);
-        Ok(self.finding(
-            migration,
-            check,
-            explained.table,
-            explained.column,
-            detail,
-            script,
-        ))
-    }
-
-    /// The rows and values lost, as a finding.
-    fn lost(
-        &self,
-        changes: &[DataChange],
-        migration: &Migration,
-        at_previous: &Snapshot,
-    ) -> Result<Finding> {
-        let first = changes.iter().find(|c| !c.down).or_else(|| changes.first());
-        let by_down = first.is_some_and(|c| c.down);
-        let check = match (by_down, self.generator.is_none()) {
-            (false, false) => CHECK_KEEP,
-            (true, false) => CHECK_DOWN_KEEP,
-            (false, true) => UPGRADE_KEEP,
-            (true, true) => UPGRADE_DOWN_KEEP,
-        };
-        let detail: Vec<String> = changes.iter().map(ToString::to_string).collect();
-
-        let mut counts: Vec<String> = Vec::new();
-        for change in changes {
-            let table = quote_identifier(&change.table);
-            let query = match &change.column {
-                None => format!(
-                    "SELECT {} AS \"table\", count(*) AS \"rows\" FROM {table};",
-                    text_literal(&change.table)
-                ),
-                Some(column) => format!(
-                    "SELECT {} AS \"column\", count({c}) AS \"values\", \
-                     count(DISTINCT {c}) AS \"distinct values\" FROM {table};",
-                    text_literal(&format!("{}.{column}", change.table)),
-                    c = quote_identifier(column)
-                ),
-            };
-            if !counts.contains(&query) {
-                counts.push(query);
-            }
-        }
-        let counts = counts.join("\n");
-        let mut sections = vec![
-            Section::plain("rows before the migration", &counts),
-            self.up_section(migration),
-        ];
-        if changes.iter().any(|c| c.down) {
-            sections.push(self.down_section(migration));
-        }
-        sections.push(Section::plain("rows after it", &counts));
-        let script = self.script(migration, at_previous, &sections);
-        let mut found = self.finding(
-            migration,
-            check,
-            first.map(|c| c.table.clone()),
-            first.and_then(|c| c.column.clone()),
-            detail.join("\n"),
-            script,
-        );
-        found.lost_data = true;
-        Ok(found)
-    }
-
-    fn finding(
-        &self,
-        migration: &Migration,
-        check: &'static str,
-        table: Option<String>,
-        column: Option<String>,
-        detail: String,
-        script: Option<std::result::Result<PathBuf, Error>>,
-    ) -> Finding {
-        let mut found = finding(self.settings, migration, self.kind(), check, detail);
-        found.table = table;
-        found.column = column;
-        match script {
-            Some(Ok(path)) => found.script = Some(path),
-            Some(Err(e)) => found.detail.push_str(&format!(
-                "\n(no script to reproduce it: {})",
-                e.with_causes().replace('\n', "; ")
-            )),
-            None => {}
-        }
-        found
-    }
-
-    fn down_sql(&self, migration: &Migration) -> &'s str {
+    pub(super) fn down_sql(&self, migration: &Migration) -> &'s str {
         self.settings
             .migrations
             .down_script(migration.version())
             .map_or("", |d| d.sql())
-    }
-
-    fn up_section(&self, migration: &Migration) -> Section {
-        Section {
-            comment: format!("{migration}: the migration, as refinery runs it"),
-            sql: migration.sql().unwrap_or_default().to_owned(),
-            transaction: true,
-        }
-    }
-
-    fn down_section(&self, migration: &Migration) -> Section {
-        Section {
-            comment: format!("{migration}: its down script"),
-            sql: self.down_sql(migration).to_owned(),
-            transaction: true,
-        }
-    }
-
-    /// The script that reproduces a failure from the database at `at_previous`; none on an
-    /// upgrade, whose rows are the user's.
-    fn script(
-        &self,
-        migration: &Migration,
-        at_previous: &Snapshot,
-        sections: &[Section],
-    ) -> Option<std::result::Result<PathBuf, Error>> {
-        let (options, _) = self.generator.as_ref()?;
-        let write = || {
-            let copy = self.settings.scratch()?;
-            copy.restore(at_previous)?;
-            write_script(&copy, migration, self.previous, options, sections)
-        };
-        Some(write())
     }
 }
 

@@ -23,6 +23,7 @@ mod affected;
 mod builder;
 mod data_steps;
 mod explanation;
+mod findings;
 mod reproduction_script;
 mod run;
 mod schema_steps;
@@ -31,8 +32,8 @@ mod table_contents;
 mod upgrade;
 
 pub use crate::report::{
-    DataChange, Down, Finding, FindingKind, GeneratedRows, Progress, ReplayReport, StepReport,
-    TableRows,
+    Check, DataChange, Down, Finding, FindingKind, GeneratedRows, Progress, ReplayReport, Severity,
+    StepReport, TableRows,
 };
 pub use builder::Replay;
 
@@ -84,7 +85,7 @@ pub fn check(migrations: &Migrations) -> Result<ReplayReport> {
 /// - where a down script exists, down(n) keeps the rows of the tables that existed before
 ///   n, compared the same way with the rows before up(n).
 ///
-/// A migration marked with [`DataOptions::expect_changes`] may lose or change rows: the
+/// A migration marked with [`Replay::expect_changes`] may lose or change rows: the
 /// changes are listed in its [`StepReport::data_changes`] instead.
 ///
 /// The database holding rows steps forward with the migrations, as a real one does: rows
@@ -120,9 +121,9 @@ pub fn check(migrations: &Migrations) -> Result<ReplayReport> {
 /// let Error::Findings { report } = &err else { panic!("{err}") };
 /// let finding = report.findings()[0];
 /// assert_eq!((finding.migration(), finding.table()), ("V2__team_index", Some("users")));
-/// assert!(err.to_string().contains("UNIQUE constraint failed: users.team"));
-/// assert!(err.to_string().contains("reproduce with: sqlite3 < "));
-/// # std::fs::remove_dir_all(finding.script().and_then(|s| s.parent()).ok_or("no script")?)?;
+/// let text = report.to_string();                       // the error itself is one line
+/// assert!(text.contains("UNIQUE constraint failed: users.team"));
+/// assert!(text.contains("reproduce with: sqlite3 < "));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn check_with_data(migrations: &Migrations, options: DataOptions) -> Result<ReplayReport> {

@@ -2,12 +2,16 @@
 //! before the migration (its tables, every row, then its indexes, views and triggers), then
 //! what ran, so that `sqlite3 < script` shows the failure again.
 
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use refinery::Migration;
 use rusqlite::Connection;
 
 use crate::migrations::history::HISTORY_TABLE;
+use crate::report::ScriptFolder;
 use crate::rows::table::{ordinary_columns, user_tables};
 use crate::sql::literal::{literal_ref, quote_identifier};
 use crate::{DataOptions, Error, Result, TestDb, Version};
@@ -29,10 +33,82 @@ impl Section {
     }
 }
 
+/// Where one replay writes its reproduction scripts: the user's folder, or one it makes in
+/// the temp folder on the first script, owned by the report.
+#[derive(Debug, Default)]
+pub(crate) struct ScriptWriter {
+    /// The user's folder, if one was given.
+    given: Option<PathBuf>,
+    folder: RefCell<Option<Arc<ScriptFolder>>>,
+    /// The file names written so far: each script gets its own.
+    names: RefCell<BTreeSet<String>>,
+}
+
+impl ScriptWriter {
+    pub(crate) fn new(given: Option<PathBuf>) -> Self {
+        ScriptWriter {
+            given,
+            ..ScriptWriter::default()
+        }
+    }
+
+    /// The folder written to, for the report; `None` when no script was written.
+    pub(crate) fn folder(&self) -> Option<Arc<ScriptFolder>> {
+        self.folder.borrow().clone()
+    }
+
+    /// The folder, made on the first call.
+    fn ensure_folder(&self) -> Result<PathBuf> {
+        if let Some(folder) = self.folder.borrow().as_ref() {
+            return Ok(folder.path().to_path_buf());
+        }
+        let folder = match &self.given {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| Error::io("create the reproduction scripts folder", dir, e))?;
+                ScriptFolder::given(dir.clone())
+            }
+            None => {
+                let parent = std::env::temp_dir();
+                let dir = tempfile::Builder::new()
+                    .prefix("sqlite-testdb-replay-")
+                    .tempdir_in(&parent)
+                    .map_err(|e| {
+                        Error::io("create a folder for reproduction scripts in", &parent, e)
+                    })?;
+                // Owned from here on by the folder guard, and so by the report.
+                ScriptFolder::owned(dir.keep())
+            }
+        };
+        let path = folder.path().to_path_buf();
+        *self.folder.borrow_mut() = Some(Arc::new(folder));
+        Ok(path)
+    }
+
+    /// Writes `text`, the script of a failure of `migration`: `V3__name.sql`, or
+    /// `V3__name-2.sql` for its second script in this replay.
+    fn write(&self, migration: &Migration, text: &str) -> Result<PathBuf> {
+        let dir = self.ensure_folder()?;
+        let mut names = self.names.borrow_mut();
+        let mut name = format!("{migration}.sql");
+        let mut n = 1;
+        while names.contains(&name) {
+            n += 1;
+            name = format!("{migration}-{n}.sql");
+        }
+        let path = dir.join(&name);
+        std::fs::write(&path, text)
+            .map_err(|e| Error::io("write reproduction script", &path, e))?;
+        names.insert(name);
+        Ok(path)
+    }
+}
+
 /// Writes a script that reproduces a failure of `migration`, which ran on `db` at
-/// `previous`, into a new temp folder that is kept: `db`'s schema and rows, then
-/// `sections`. No path goes into it.
+/// `previous`, with `scripts`: `db`'s schema and rows, then `sections`. No path goes into
+/// it.
 pub(crate) fn write_script(
+    scripts: &ScriptWriter,
     db: &TestDb,
     migration: &Migration,
     previous: Option<Version>,
@@ -75,15 +151,7 @@ pub(crate) fn write_script(
         }
     }
 
-    let parent = std::env::temp_dir();
-    let dir = tempfile::Builder::new()
-        .prefix("sqlite-testdb-replay-")
-        .tempdir_in(&parent)
-        .map_err(|e| Error::io("create a folder for a reproduction script in", &parent, e))?
-        .keep();
-    let path = dir.join(format!("{migration}.sql"));
-    std::fs::write(&path, text).map_err(|e| Error::io("write reproduction script", &path, e))?;
-    Ok(path)
+    scripts.write(migration, &text)
 }
 
 /// A database as SQL: its tables, its rows as `INSERT`s, its other objects.

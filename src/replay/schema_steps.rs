@@ -6,20 +6,11 @@ use refinery::Migration;
 use rusqlite::Connection;
 
 use super::affected::Reach;
+use super::findings::finding;
 use super::settings::Settings;
-use crate::report::{Down, Finding, FindingKind};
+use crate::report::{Check, Down, Finding, FindingKind};
 use crate::schema::integrity::{foreign_key_problems_in, integrity_problems_of};
 use crate::{Error, Result, Schema, Snapshot, TestDb, Version};
-
-pub(crate) const CHECK_APPLY: &str = "must apply";
-const CHECK_INTEGRITY: &str = "PRAGMA integrity_check must be ok";
-const CHECK_FOREIGN_KEYS: &str = "PRAGMA foreign_key_check must find nothing";
-pub(crate) const CHECK_DOWN_RUNS: &str = "down script must run";
-const CHECK_NO_TRACE: &str = "up then down must leave no trace";
-const CHECK_REDO_APPLIES: &str = "up again after down must apply";
-const CHECK_REDO_SAME: &str = "up again after down must give the same schema";
-const CHECK_AT_ONCE: &str = "step by step must give the schema of all at once";
-const CHECK_RERUN: &str = "running the runner again must change nothing";
 
 /// The database stepping forward, schema only, and what it looked like before the next
 /// migration.
@@ -84,7 +75,7 @@ impl<'s> SchemaReplay<'s> {
             Err(error @ Error::Migration { .. }) => {
                 findings.push(self.finding(
                     migration,
-                    CHECK_APPLY,
+                    Check::MustApply,
                     error.with_causes_in(migration.sql().unwrap_or_default()),
                 ));
                 return Ok(SchemaStep {
@@ -124,7 +115,7 @@ impl<'s> SchemaReplay<'s> {
             Err(error @ Error::DownScript { .. }) => {
                 let down = self.settings.migrations.down_script(version);
                 let script = down.map_or("", |d| d.sql());
-                Some((CHECK_DOWN_RUNS, error.with_causes_in(script)))
+                Some((Check::DownMustApply, error.with_causes_in(script)))
             }
             Err(other) => return Err(other),
             Ok(()) => {
@@ -133,14 +124,14 @@ impl<'s> SchemaReplay<'s> {
                     match self.migrate(version) {
                         Err(error @ Error::Migration { .. }) => {
                             let script = migration.sql().unwrap_or_default();
-                            Some((CHECK_REDO_APPLIES, error.with_causes_in(script)))
+                            Some((Check::RedoMustApply, error.with_causes_in(script)))
                         }
                         Err(other) => return Err(other),
                         Ok(()) => {
                             let redone = self.schema()?;
                             (redone != *after).then(|| {
                                 let diff = after.diff_labeled(&redone, "first up", "up after down");
-                                (CHECK_REDO_SAME, diff)
+                                (Check::RedoSameSchema, diff)
                             })
                         }
                     }
@@ -148,7 +139,7 @@ impl<'s> SchemaReplay<'s> {
                     let diff = self
                         .before
                         .diff_labeled(&undone, "before up", "after up and down");
-                    Some((CHECK_NO_TRACE, diff))
+                    Some((Check::DownLeavesTrace, diff))
                 }
             }
         };
@@ -171,11 +162,11 @@ impl<'s> SchemaReplay<'s> {
             .map_err(sqlite)?;
         let integrity = integrity_problems_of(conn, &scope).map_err(sqlite)?;
         if !integrity.is_empty() {
-            findings.push(self.finding(migration, CHECK_INTEGRITY, integrity.join("\n")));
+            findings.push(self.finding(migration, Check::IntegrityCheck, integrity.join("\n")));
         }
         let foreign_keys = foreign_key_problems_in(conn, Some(&scope));
         if !foreign_keys.is_empty() {
-            findings.push(self.finding(migration, CHECK_FOREIGN_KEYS, foreign_keys.join("\n")));
+            findings.push(self.finding(migration, Check::ForeignKeyCheck, foreign_keys.join("\n")));
         }
         Ok(())
     }
@@ -192,7 +183,7 @@ impl<'s> SchemaReplay<'s> {
         match at_once.migrate_to(last.version()) {
             Ok(()) => {}
             Err(error @ Error::Migration { .. }) => {
-                findings.push(self.finding(last, CHECK_AT_ONCE, error.with_causes()));
+                findings.push(self.finding(last, Check::StepByStepDiffers, error.with_causes()));
                 return Ok(false);
             }
             Err(other) => return Err(other),
@@ -201,7 +192,7 @@ impl<'s> SchemaReplay<'s> {
         let mut passed = true;
         if all != self.before {
             let diff = all.diff_labeled(&self.before, "all at once", "step by step");
-            findings.push(self.finding(last, CHECK_AT_ONCE, diff));
+            findings.push(self.finding(last, Check::StepByStepDiffers, diff));
             passed = false;
         }
         let history = |db: &TestDb| -> Result<Vec<(Version, u64)>> {
@@ -218,38 +209,13 @@ impl<'s> SchemaReplay<'s> {
         let rerun = at_once.schema()?;
         if rerun != all || history(&at_once)? != history_before {
             let diff = all.diff_labeled(&rerun, "first run", "second run");
-            findings.push(self.finding(last, CHECK_RERUN, diff));
+            findings.push(self.finding(last, Check::RerunChanges, diff));
             passed = false;
         }
         Ok(passed)
     }
 
-    fn finding(&self, migration: &Migration, check: &'static str, detail: String) -> Finding {
+    fn finding(&self, migration: &Migration, check: Check, detail: String) -> Finding {
         finding(self.settings, migration, FindingKind::Schema, check, detail)
-    }
-}
-
-/// A finding of `migration` with no table, column or script.
-pub(crate) fn finding(
-    settings: &Settings,
-    migration: &Migration,
-    kind: FindingKind,
-    check: &'static str,
-    detail: String,
-) -> Finding {
-    Finding {
-        version: migration.version(),
-        migration: migration.to_string(),
-        file: settings
-            .migrations
-            .file(migration.version())
-            .map(ToOwned::to_owned),
-        kind,
-        check,
-        table: None,
-        column: None,
-        detail,
-        script: None,
-        lost_data: false,
     }
 }

@@ -1,6 +1,7 @@
 //! [`Settings`]: what a replay runs with, as its [`Replay`](super::Replay) builder set it.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use refinery::Migration;
 use rusqlite::Connection;
@@ -18,17 +19,88 @@ pub(crate) struct Settings {
     pub(crate) connect: ConnectOptions,
     /// Generated rows, for the checks with data; `None`: empty databases only.
     pub(crate) data: Option<DataOptions>,
-    /// Migrations marked as changing data on purpose, besides those of `data`.
+    /// Migrations marked as changing data on purpose, besides those of `data` (deprecated
+    /// there).
     pub(crate) expected: Vec<Version>,
+    /// How long a migration may run over generated rows; `None`: the one of `data`
+    /// (deprecated there), else [`DEFAULT_TIME_LIMIT`].
+    pub(crate) time_limit: Option<Duration>,
     /// Stop at the first finding.
     pub(crate) fail_fast: bool,
     /// A real database whose copy is upgraded instead.
     pub(crate) upgrade: Option<PathBuf>,
     /// Whether foreign keys are enforced while migrations and down scripts run.
     pub(crate) foreign_keys: bool,
+    /// The folder for reproduction scripts; `None`: one in the temp folder, owned by the
+    /// report.
+    pub(crate) scripts: Option<PathBuf>,
 }
 
+/// How long a migration may run over generated rows unless set.
+pub(crate) const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(10);
+
 impl Settings {
+    /// [`Error::ConflictingSettings`] for settings that cannot combine, rather than one of
+    /// them silently playing no part.
+    pub(crate) fn validate(&self) -> Result<()> {
+        let conflict = |first, second, reason| {
+            Err(Error::ConflictingSettings {
+                first,
+                second,
+                reason,
+            })
+        };
+        let upgrade = self.upgrade.is_some();
+        if let (Some(_), true) = (&self.data, upgrade) {
+            return conflict(
+                "with_data(..)",
+                "upgrade(..)",
+                "an upgrade checks the database's own rows, not generated ones",
+            );
+        }
+        let expected = !self.expected.is_empty()
+            || self.data.as_ref().is_some_and(|d| !d.expected().is_empty());
+        if expected && self.data.is_none() && !upgrade {
+            return conflict(
+                "expect_changes(..)",
+                "neither with_data(..) nor upgrade(..)",
+                "only the checks over rows see data change",
+            );
+        }
+        if self.scripts.is_some() && self.data.is_none() {
+            return conflict(
+                "scripts_in(..)",
+                "no with_data(..)",
+                "reproduction scripts are written for the checks over generated rows",
+            );
+        }
+        if self.time_limit.is_some() && self.data.is_none() {
+            return conflict(
+                "time_limit(..)",
+                "no with_data(..)",
+                "the time limit is for migrations over generated rows",
+            );
+        }
+        let deprecated = self.data.as_ref().and_then(DataOptions::limit);
+        if let (Some(limit), Some(old)) = (self.time_limit, deprecated)
+            && limit != old
+        {
+            return conflict(
+                "time_limit(..)",
+                "DataOptions::time_limit(..)",
+                "a migration has one time limit",
+            );
+        }
+        Ok(())
+    }
+
+    /// How long a migration may run over generated rows.
+    pub(crate) fn time_limit(&self) -> Duration {
+        self.time_limit
+            .or_else(|| self.data.as_ref().and_then(DataOptions::limit))
+            .unwrap_or(DEFAULT_TIME_LIMIT)
+    }
+
     /// A new empty database with these connection settings, in a folder of its own that is
     /// always removed.
     pub(crate) fn scratch(&self) -> Result<TestDb> {
@@ -41,7 +113,7 @@ impl Settings {
             || self
                 .data
                 .as_ref()
-                .is_some_and(|d| d.expects_changes(version))
+                .is_some_and(|d| d.expected().contains(&version))
     }
 
     /// Applies the migrations after the current version up to `version` on `conn` (to the

@@ -1,73 +1,23 @@
 //! The upgrade of a real database, checked on a copy: its refinery history read and
-//! matched against the migrations, then every pending migration applied to the copy, one at
-//! a time, with the checks over rows after each.
+//! matched against the migrations; the replay loop then applies every pending migration to
+//! the copy, one at a time, with the checks over rows after each.
 
 use std::path::Path;
 
 use super::data_steps::DataReplay;
 use super::settings::Settings;
 use crate::migrations::history;
-use crate::report::{Down, Progress, ReplayReport, StepReport};
 use crate::{Error, Migrations, Result, TestDb, Version};
 
-/// Copies `path` (never opened itself), and checks the upgrade of the copy to the latest
-/// version.
-pub(crate) fn run(
-    settings: &Settings,
+/// Copies `path` (never opened itself), reads the copy's version from its history, and
+/// starts the checks over its rows at that version.
+pub(crate) fn start<'s>(
+    settings: &'s Settings,
     path: &Path,
-    progress: &mut dyn FnMut(Progress<'_>),
-) -> Result<ReplayReport> {
-    let migrations = &settings.migrations;
-    let copy = TestDb::copy_of(path, migrations, &settings.connect)?;
-    let current = version_of(&copy, path, migrations)?;
-    let mut data = DataReplay::upgrade(settings, copy, current)?;
-    let pending: Vec<_> = migrations
-        .iter()
-        .filter(|m| current.is_none_or(|c| m.version() > c))
-        .collect();
-    let mut steps: Vec<StepReport> = Vec::with_capacity(pending.len());
-    let mut stopped = false;
-    let mut stopped_early = false;
-    for migration in &pending {
-        if stopped {
-            steps.push(settings.unchecked(migration));
-            continue;
-        }
-        let mut findings = Vec::new();
-        let step = data.step(migration, None, &mut findings)?;
-        let version = migration.version();
-        let down = match migrations.down_script(version) {
-            None => Down::Missing,
-            Some(script) if script.is_irreversible() => Down::Irreversible,
-            Some(_) if !step.applied => Down::NotChecked,
-            Some(_) if findings.iter().any(|f| f.check.starts_with("down script")) => Down::Fails,
-            Some(_) => Down::Reverses,
-        };
-        stopped = !step.applied || (settings.fail_fast && !findings.is_empty());
-        stopped_early = stopped && step.applied;
-        let report = StepReport {
-            migration: migration.to_string(),
-            version,
-            file: migrations.file(version).map(ToOwned::to_owned),
-            down,
-            data: Some(step.data),
-            findings,
-            checked: true,
-        };
-        progress(Progress {
-            done: steps.len() + 1,
-            total: pending.len(),
-            step: &report,
-        });
-        steps.push(report);
-    }
-    Ok(ReplayReport {
-        steps,
-        latest: None,
-        whole_set: false,
-        upgraded: Some((path.to_path_buf(), current)),
-        stopped_early,
-    })
+) -> Result<(DataReplay<'s>, Option<Version>)> {
+    let copy = TestDb::copy_of(path, &settings.migrations, &settings.connect)?;
+    let current = version_of(&copy, path, &settings.migrations)?;
+    Ok((DataReplay::upgrade(settings, copy, current)?, current))
 }
 
 /// The version of the database `copy` (a copy of `original`, which errors name) from its

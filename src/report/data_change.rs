@@ -17,7 +17,7 @@ use std::fmt;
 /// # ])?;
 /// use sqlite_testdb::{DataOptions, replay};
 ///
-/// let report = replay::check_with_data(&m, DataOptions::default().expect_changes(2))?;
+/// let report = replay::Replay::new(&m).with_data(DataOptions::default()).expect_changes(2).run()?;
 /// let change = &report.steps()[1].data_changes()[0];
 /// assert_eq!((change.table(), change.column()), ("users", Some("name")));
 /// assert_eq!(change.values_changed(), 20);
@@ -46,8 +46,8 @@ impl DataChange {
     /// #     refinery::Migration::unapplied("V2__purge", "DELETE FROM users WHERE id > 6; UPDATE users SET name = upper(name) || '!';")?,
     /// # ])?;
     /// // V2 deletes 4 of the 10 generated users and upper-cases the names of the 6 left
-    /// let options = sqlite_testdb::DataOptions::default().rows_per_table(10).expect_changes(2);
-    /// let report = sqlite_testdb::replay::check_with_data(&m, options)?;
+    /// let options = sqlite_testdb::DataOptions::default().rows_per_table(10);
+    /// let report = sqlite_testdb::replay::Replay::new(&m).with_data(options).expect_changes(2).run()?;
     /// let changes = report.steps()[1].data_changes();
     /// let (lost, changed) = (&changes[0], &changes[1]);
     /// assert_eq!((lost.table(), changed.table()), ("users", "users"));
@@ -67,8 +67,8 @@ impl DataChange {
     /// #     refinery::Migration::unapplied("V2__purge", "DELETE FROM users WHERE id > 6; UPDATE users SET name = upper(name) || '!';")?,
     /// # ])?;
     /// // V2 deletes 4 of the 10 generated users and upper-cases the names of the 6 left
-    /// let options = sqlite_testdb::DataOptions::default().rows_per_table(10).expect_changes(2);
-    /// let report = sqlite_testdb::replay::check_with_data(&m, options)?;
+    /// let options = sqlite_testdb::DataOptions::default().rows_per_table(10);
+    /// let report = sqlite_testdb::replay::Replay::new(&m).with_data(options).expect_changes(2).run()?;
     /// let changes = report.steps()[1].data_changes();
     /// let (lost, changed) = (&changes[0], &changes[1]);
     /// assert_eq!((lost.column(), changed.column()), (None, Some("name")));
@@ -88,8 +88,8 @@ impl DataChange {
     /// #     refinery::Migration::unapplied("V2__purge", "DELETE FROM users WHERE id > 6; UPDATE users SET name = upper(name) || '!';")?,
     /// # ])?;
     /// // V2 deletes 4 of the 10 generated users and upper-cases the names of the 6 left
-    /// let options = sqlite_testdb::DataOptions::default().rows_per_table(10).expect_changes(2);
-    /// let report = sqlite_testdb::replay::check_with_data(&m, options)?;
+    /// let options = sqlite_testdb::DataOptions::default().rows_per_table(10);
+    /// let report = sqlite_testdb::replay::Replay::new(&m).with_data(options).expect_changes(2).run()?;
     /// let changes = report.steps()[1].data_changes();
     /// let (lost, changed) = (&changes[0], &changes[1]);
     /// assert_eq!((lost.rows_before(), changed.rows_before()), (10, 10));
@@ -109,8 +109,8 @@ impl DataChange {
     /// #     refinery::Migration::unapplied("V2__purge", "DELETE FROM users WHERE id > 6; UPDATE users SET name = upper(name) || '!';")?,
     /// # ])?;
     /// // V2 deletes 4 of the 10 generated users and upper-cases the names of the 6 left
-    /// let options = sqlite_testdb::DataOptions::default().rows_per_table(10).expect_changes(2);
-    /// let report = sqlite_testdb::replay::check_with_data(&m, options)?;
+    /// let options = sqlite_testdb::DataOptions::default().rows_per_table(10);
+    /// let report = sqlite_testdb::replay::Replay::new(&m).with_data(options).expect_changes(2).run()?;
     /// let changes = report.steps()[1].data_changes();
     /// let (lost, changed) = (&changes[0], &changes[1]);
     /// assert_eq!((lost.rows_lost(), changed.rows_lost()), (4, 0));
@@ -132,8 +132,8 @@ impl DataChange {
     /// #     refinery::Migration::unapplied("V2__purge", "DELETE FROM users WHERE id > 6; UPDATE users SET name = upper(name) || '!';")?,
     /// # ])?;
     /// // V2 deletes 4 of the 10 generated users and upper-cases the names of the 6 left
-    /// let options = sqlite_testdb::DataOptions::default().rows_per_table(10).expect_changes(2);
-    /// let report = sqlite_testdb::replay::check_with_data(&m, options)?;
+    /// let options = sqlite_testdb::DataOptions::default().rows_per_table(10);
+    /// let report = sqlite_testdb::replay::Replay::new(&m).with_data(options).expect_changes(2).run()?;
     /// let changes = report.steps()[1].data_changes();
     /// let (lost, changed) = (&changes[0], &changes[1]);
     /// assert_eq!((lost.values_changed(), changed.values_changed()), (0, 6));
@@ -155,8 +155,8 @@ impl DataChange {
     /// #     refinery::Migration::unapplied("V2__purge", "DELETE FROM users WHERE id > 6; UPDATE users SET name = upper(name) || '!';")?,
     /// # ])?;
     /// // V2 deletes 4 of the 10 generated users and upper-cases the names of the 6 left
-    /// let options = sqlite_testdb::DataOptions::default().rows_per_table(10).expect_changes(2);
-    /// let report = sqlite_testdb::replay::check_with_data(&m, options)?;
+    /// let options = sqlite_testdb::DataOptions::default().rows_per_table(10);
+    /// let report = sqlite_testdb::replay::Replay::new(&m).with_data(options).expect_changes(2).run()?;
     /// let changes = report.steps()[1].data_changes();
     /// let (lost, changed) = (&changes[0], &changes[1]);
     /// assert!(lost.examples()[0].starts_with("(id, name) = (7, "));
@@ -180,8 +180,8 @@ impl DataChange {
     /// use sqlite_testdb::{DataOptions, Migrations, replay};
     ///
     /// let m = Migrations::from_dir(dir.path())?;          // V2's down script also deletes rows
-    /// let options = DataOptions::default().rows_per_table(10).expect_changes(2);
-    /// let report = replay::check_with_data(&m, options)?;
+    /// let options = DataOptions::default().rows_per_table(10);
+    /// let report = replay::Replay::new(&m).with_data(options).expect_changes(2).run()?;
     /// let change = &report.steps()[1].data_changes()[0];
     /// assert!(change.by_down_script());
     /// assert!(change.to_string().starts_with("down script: users: 7 of 10 rows lost"));

@@ -1,7 +1,8 @@
 //! [`Finding`]: one check of one migration that failed.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
+
+use super::check::{Check, FindingKind};
 
 /// A migration version (refinery's version type).
 type Version = refinery::SchemaVersion;
@@ -32,7 +33,7 @@ type Version = refinery::SchemaVersion;
 /// let err = replay::check(&Migrations::from_dir(dir.path())?).unwrap_err();
 /// let Error::Findings { report } = &err else { panic!("{err}") };
 /// let finding = &report.findings()[0];
-/// assert_eq!((finding.version(), finding.check()), (2, "up then down must leave no trace"));
+/// assert_eq!((finding.version(), finding.check()), (2, replay::Check::DownLeavesTrace));
 /// assert!(finding.detail().contains("+create index users_email on users(email);"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -42,24 +43,12 @@ pub struct Finding {
     pub(crate) migration: String,
     pub(crate) file: Option<PathBuf>,
     pub(crate) kind: FindingKind,
-    pub(crate) check: &'static str,
+    pub(crate) check: Check,
     pub(crate) table: Option<String>,
     pub(crate) column: Option<String>,
     pub(crate) detail: String,
     pub(crate) script: Option<PathBuf>,
     pub(crate) lost_data: bool,
-}
-
-/// Which checks a [`Finding`] came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum FindingKind {
-    /// The checks on empty databases: applies, integrity, down script, step by step.
-    Schema,
-    /// The checks over generated rows.
-    Data,
-    /// The checks of an upgrade of a copy of a real database.
-    Upgrade,
 }
 
 impl Finding {
@@ -83,9 +72,9 @@ impl Finding {
         self.kind
     }
 
-    /// The check that failed, e.g. `up then down must leave no trace` or `must keep every
-    /// generated row and value`.
-    pub fn check(&self) -> &'static str {
+    /// The check that failed: match on it, or show its [`code`](Check::code). Its text in
+    /// the finding is [`Check::wording`] for the finding's [`kind`](Self::kind).
+    pub fn check(&self) -> Check {
         self.check
     }
 
@@ -112,10 +101,15 @@ impl Finding {
     }
 
     /// Whether the migration lost or changed rows or values: marking it as a deliberate
-    /// change ([`DataOptions::expect_changes`](crate::DataOptions::expect_changes), or the
+    /// change ([`Replay::expect_changes`](crate::replay::Replay::expect_changes), or the
     /// command's `--expect-changes`) lists the changes instead.
     pub fn lost_data(&self) -> bool {
         self.lost_data
+    }
+
+    /// Whether the finding fails the run (its check's [`Severity`](super::Severity)).
+    pub(crate) fn fails(&self) -> bool {
+        self.check.severity() == super::Severity::Fails
     }
 
     /// The finding's first line: what failed where.
@@ -137,7 +131,8 @@ impl Finding {
         };
         format!(
             "{what} at {} ({file}): {}{place}",
-            self.migration, self.check
+            self.migration,
+            self.check.wording(self.kind)
         )
     }
 
@@ -158,27 +153,6 @@ impl Finding {
 
     /// The one-line label of the summary: `V18 up then down must leave no trace`.
     pub(crate) fn label(&self) -> String {
-        format!("V{} {}", self.version, self.check)
-    }
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.headline())?;
-        if !self.detail.is_empty() {
-            write!(f, "\n{}", self.detail.trim_end())?;
-        }
-        if self.lost_data {
-            write!(
-                f,
-                "\n(if the migration deletes or changes them on purpose, mark it: \
-                 DataOptions::expect_changes({}))",
-                self.version
-            )?;
-        }
-        if let Some(command) = self.reproduce_command() {
-            write!(f, "\nreproduce with: {command}")?;
-        }
-        Ok(())
+        format!("V{} {}", self.version, self.check.wording(self.kind))
     }
 }

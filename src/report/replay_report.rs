@@ -1,9 +1,11 @@
 //! [`ReplayReport`]: what the replay checks found, one [`StepReport`] per migration.
 
-use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
 
 use super::finding::Finding;
 use super::generated_rows::GeneratedRows;
+use super::scripts::ScriptFolder;
 use super::step::{Down, StepReport};
 
 /// A migration version (refinery's version type).
@@ -22,7 +24,7 @@ type Version = refinery::SchemaVersion;
 /// ```
 ///
 /// From [`check_with_data`](crate::replay::check_with_data), each line also says what became of the generated rows, the
-/// changes of a migration marked [`DataOptions::expect_changes`](crate::DataOptions::expect_changes) follow it, indented, and a
+/// changes of a migration marked [`Replay::expect_changes`](crate::replay::Replay::expect_changes) follow it, indented, and a
 /// last line tells of the rows generated at the latest version:
 ///
 /// ```text
@@ -45,6 +47,10 @@ pub struct ReplayReport {
     pub(crate) upgraded: Option<(std::path::PathBuf, Option<Version>)>,
     /// Whether the run stopped at its first finding.
     pub(crate) stopped_early: bool,
+    /// The migrations' folder, for the one-line summary; `None` for migrations from code.
+    pub(crate) origin: Option<std::path::PathBuf>,
+    /// The folder of the reproduction scripts, when any was written: the report owns it.
+    pub(crate) scripts: Option<Arc<ScriptFolder>>,
 }
 
 impl ReplayReport {
@@ -126,6 +132,63 @@ impl ReplayReport {
         self.versions_where(Down::Irreversible)
     }
 
+    /// The folder holding the reproduction scripts of the findings over generated rows
+    /// ([`Finding::script`]); `None` when no script was written.
+    ///
+    /// Unless the replay was given a folder
+    /// ([`Replay::scripts_in`](crate::replay::Replay::scripts_in)), it is a
+    /// `sqlite-testdb-replay-…` folder in the temp folder that this report owns, as a
+    /// `tempfile::TempDir` owns its folder: it is removed when the report (every clone of it,
+    /// or the [`Error::Findings`](crate::Error::Findings) carrying it) is dropped, unless
+    /// [`keep_scripts`](Self::keep_scripts) is called. A folder given with `scripts_in` is
+    /// never removed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__upper", "UPDATE users SET name = upper(name);")?,
+    /// # ])?;
+    /// use sqlite_testdb::{DataOptions, replay};
+    ///
+    /// let err = replay::check_with_data(&m, DataOptions::default()).unwrap_err();
+    /// let folder = err.report().and_then(|r| r.scripts_folder()).ok_or("no scripts")?.to_path_buf();
+    /// assert!(folder.is_dir());
+    /// drop(err);                                            // the report goes, and its scripts
+    /// assert!(!folder.exists());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn scripts_folder(&self) -> Option<&Path> {
+        self.scripts.as_deref().map(ScriptFolder::path)
+    }
+
+    /// Keeps the folder of the reproduction scripts when the report is dropped, and
+    /// returns it (`None` when no script was written). For a failure to look into after
+    /// the test: print the path, then remove the folder when done.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__upper", "UPDATE users SET name = upper(name);")?,
+    /// # ])?;
+    /// use sqlite_testdb::{DataOptions, replay};
+    ///
+    /// let err = replay::check_with_data(&m, DataOptions::default()).unwrap_err();
+    /// let folder = err.report().and_then(|r| r.keep_scripts()).ok_or("no scripts")?.to_path_buf();
+    /// drop(err);
+    /// assert!(folder.join("V2__upper.sql").is_file());    // kept: the folder is yours now
+    /// std::fs::remove_dir_all(folder)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn keep_scripts(&self) -> Option<&Path> {
+        let folder = self.scripts.as_deref()?;
+        folder.keep();
+        Some(folder.path())
+    }
+
     /// Every finding, by version.
     ///
     /// # Examples
@@ -140,7 +203,8 @@ impl ReplayReport {
         self.steps.iter().flat_map(|s| &s.findings).collect()
     }
 
-    /// Whether every check passed.
+    /// Whether every check passed: no finding of a check whose [`Severity`](crate::replay::Severity) fails the run,
+    /// and every migration checked.
     ///
     /// # Examples
     ///
@@ -152,7 +216,7 @@ impl ReplayReport {
     pub fn passed(&self) -> bool {
         self.steps
             .iter()
-            .all(|s| s.checked && s.findings.is_empty())
+            .all(|s| s.checked && s.findings.iter().all(|f| !f.fails()))
     }
 
     /// One line: `3 of 56 migrations have findings: V18 up then down must leave no trace,
@@ -199,106 +263,6 @@ impl ReplayReport {
         text
     }
 
-    /// One line per migration (what it passed, or the checks it failed), then the whole
-    /// set and the rows at the latest version: the report without its findings in full.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
-    /// let report = sqlite_testdb::replay::check(&m)?;
-    /// assert_eq!(
-    ///     report.overview(),
-    ///     "V1__users  applies; integrity ok; foreign keys ok; no down script\n\
-    ///      step by step = all at once; re-running the runner changes nothing\n"
-    /// );
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn overview(&self) -> String {
-        use std::fmt::Write as _;
-        let mut out = String::new();
-        if let Some((path, version)) = &self.upgraded {
-            let at = version.map_or_else(|| "no migration".to_owned(), |v| format!("V{v}"));
-            writeln!(out, "upgrade of a copy of {} (at {at})", path.display()).ok();
-        }
-        let width = self
-            .steps
-            .iter()
-            .map(|s| s.migration.len())
-            .max()
-            .unwrap_or(0);
-        for step in &self.steps {
-            if !step.checked {
-                writeln!(out, "{:width$}  not checked", step.migration).ok();
-                continue;
-            }
-            if !step.findings.is_empty() {
-                let checks: Vec<&str> = step.findings.iter().map(|x| x.check).collect();
-                writeln!(
-                    out,
-                    "{:width$}  FAILED: {}",
-                    step.migration,
-                    checks.join("; ")
-                )
-                .ok();
-                continue;
-            }
-            let down = match step.down {
-                Down::Reverses => "down reverses it",
-                Down::Missing => "no down script",
-                Down::Irreversible => "down script is only comments: irreversible",
-                Down::Fails | Down::NotChecked => "down script not checked",
-            };
-            write!(
-                out,
-                "{:width$}  applies; integrity ok; foreign keys ok; {down}",
-                step.migration
-            )
-            .ok();
-            match &step.data {
-                None => {
-                    writeln!(out).ok();
-                }
-                Some(data) if data.generated.tables().is_empty() && self.upgraded.is_none() => {
-                    writeln!(out, "; no table to fill before it").ok();
-                }
-                Some(data) => {
-                    let outcome = if data.changes.is_empty() {
-                        " kept"
-                    } else {
-                        ", changed as expected:"
-                    };
-                    let rows = if self.upgraded.is_some() {
-                        "the rows".to_owned()
-                    } else {
-                        rows_summary(&data.generated)
-                    };
-                    writeln!(out, "; {rows}{outcome}").ok();
-                    for change in &data.changes {
-                        writeln!(out, "    {change}").ok();
-                    }
-                }
-            }
-        }
-        if self.whole_set {
-            writeln!(
-                out,
-                "step by step = all at once; re-running the runner changes nothing"
-            )
-            .ok();
-        }
-        if let (Some(latest), Some(last)) = (&self.latest, self.steps.last()) {
-            writeln!(
-                out,
-                "at {}: {}; integrity ok; foreign keys ok",
-                last.migration,
-                rows_summary(latest)
-            )
-            .ok();
-        }
-        out
-    }
-
     fn versions_where(&self, down: Down) -> Vec<Version> {
         self.steps
             .iter()
@@ -306,31 +270,4 @@ impl ReplayReport {
             .map(|s| s.version)
             .collect()
     }
-}
-
-impl fmt::Display for ReplayReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.overview())?;
-        for finding in self.findings() {
-            writeln!(f, "\n{finding}")?;
-        }
-        if !self.passed() {
-            writeln!(f, "\n{}", self.summary())?;
-        }
-        Ok(())
-    }
-}
-
-/// `150 generated rows in 3 tables (2 skipped)`.
-fn rows_summary(rows: &GeneratedRows) -> String {
-    let tables = rows.tables().len();
-    let mut text = format!(
-        "{} generated rows in {tables} table{}",
-        rows.inserted(),
-        if tables == 1 { "" } else { "s" }
-    );
-    if rows.skipped() > 0 {
-        text.push_str(&format!(" ({} skipped)", rows.skipped()));
-    }
-    text
 }

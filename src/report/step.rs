@@ -204,7 +204,7 @@ impl StepReport {
     }
 
     /// The rows and values this migration (or its down script) lost or changed: listed for
-    /// a migration marked with [`DataOptions::expect_changes`](crate::DataOptions::expect_changes); for any other,
+    /// a migration marked with [`Replay::expect_changes`](crate::replay::Replay::expect_changes); for any other,
     /// [`check_with_data`](crate::replay::check_with_data) fails instead, so this is empty.
     ///
     /// # Examples
@@ -216,8 +216,8 @@ impl StepReport {
     /// # ])?;
     /// use sqlite_testdb::{DataOptions, replay};
     ///
-    /// let options = DataOptions::default().rows_per_table(10).expect_changes(2);
-    /// let report = replay::check_with_data(&m, options)?;
+    /// let options = DataOptions::default().rows_per_table(10);
+    /// let report = replay::Replay::new(&m).with_data(options).expect_changes(2).run()?;
     /// let change = &report.steps()[1].data_changes()[0];
     /// assert_eq!((change.table(), change.rows_lost()), ("users", 7));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -241,7 +241,7 @@ impl StepReport {
     ///     panic!("V2's down script leaves its index behind")
     /// };
     /// assert!(report.steps()[0].findings().is_empty());
-    /// assert_eq!(report.steps()[1].findings()[0].check(), "up then down must leave no trace");
+    /// assert_eq!(report.steps()[1].findings()[0].check(), replay::Check::DownLeavesTrace);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn findings(&self) -> &[Finding] {

@@ -22,14 +22,14 @@ use super::generator::Generator;
 use crate::report::GeneratedRows;
 #[cfg(doc)]
 use crate::report::TableRows;
-use crate::{Result, TestDb, Version};
+use crate::{Error, Result, TestDb, Version};
 
-/// Settings of the generated rows of [`replay::check_with_data`](crate::replay::check_with_data)
-/// and [`DataOptions::fill`]: how many rows per table, the seed, and the migrations that
-/// change data on purpose.
+/// Settings of the row generator behind [`replay::check_with_data`](crate::replay::check_with_data)
+/// and [`DataOptions::fill`]: how many rows per table, and the seed.
 ///
-/// The default is 20 rows per table, seed 0 and a time limit of 10 s per migration.
-/// Methods take and return the options by value, to chain them.
+/// The default is 20 rows per table and seed 0. Methods take and return the options by
+/// value, to chain them. What the checks make of the rows (the migrations that change data
+/// on purpose, the time limit) are settings of [`Replay`](crate::replay::Replay).
 ///
 /// # Examples
 ///
@@ -45,8 +45,10 @@ use crate::{Result, TestDb, Version};
 pub struct DataOptions {
     rows: usize,
     seed: u64,
+    /// Deprecated: [`Replay::expect_changes`](crate::replay::Replay::expect_changes).
     expected: Vec<Version>,
-    time_limit: Duration,
+    /// Deprecated: [`Replay::time_limit`](crate::replay::Replay::time_limit).
+    time_limit: Option<Duration>,
 }
 
 impl Default for DataOptions {
@@ -55,7 +57,7 @@ impl Default for DataOptions {
             rows: 20,
             seed: 0,
             expected: Vec::new(),
-            time_limit: Duration::from_secs(10),
+            time_limit: None,
         }
     }
 }
@@ -99,28 +101,26 @@ impl DataOptions {
         self
     }
 
-    /// Marks a migration that deletes or transforms data on purpose: the rows and values it
-    /// loses are listed in its [`StepReport::data_changes`](crate::replay::StepReport::data_changes)
-    /// instead of failing the check. Call once per such migration.
+    /// Marks a migration that deletes or transforms data on purpose, as
+    /// [`Replay::expect_changes`](crate::replay::Replay::expect_changes) does, where the
+    /// setting now lives (with the other judgements of the checks).
     ///
     /// # Examples
     ///
     /// ```
+    /// #![allow(deprecated)]
     /// # let m = sqlite_testdb::Migrations::from_migrations([
     /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);")?,
     /// #     refinery::Migration::unapplied("V2__upper", "UPDATE users SET name = upper(name);")?,
     /// # ])?;
     /// use sqlite_testdb::{DataOptions, replay};
     ///
-    /// // V2 upper-cases every name: without expect_changes(2) that is a failure.
-    /// let err = replay::check_with_data(&m, DataOptions::default()).unwrap_err();
-    /// assert!(err.to_string().contains("(table users, column name)"));
-    /// # for script in err.report().iter().flat_map(|r| r.findings()).filter_map(|f| f.script()) { std::fs::remove_dir_all(script.parent().ok_or("no folder")?)?; }
     /// let report = replay::check_with_data(&m, DataOptions::default().expect_changes(2))?;
     /// assert_eq!(report.steps()[1].data_changes()[0].column(), Some("name"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
+    #[deprecated = "use Replay::expect_changes"]
     pub fn expect_changes(mut self, version: Version) -> Self {
         if !self.expected.contains(&version) {
             self.expected.push(version);
@@ -128,32 +128,26 @@ impl DataOptions {
         self
     }
 
-    /// How long one migration or down script may run over the generated rows (default
-    /// 10 s). One that runs longer is stopped and reported as a finding: a recursive view or
-    /// trigger that never ends over rows that reference each other, say. The rows are few,
-    /// so a migration that needs more than a few seconds over them is rarely just slow.
+    /// How long one migration or down script may run over the generated rows, as
+    /// [`Replay::time_limit`](crate::replay::Replay::time_limit) sets it, where the setting
+    /// now lives. Setting both to different limits is
+    /// [`Error::ConflictingSettings`](crate::Error::ConflictingSettings).
     ///
     /// # Examples
     ///
     /// ```
-    /// # let m = sqlite_testdb::Migrations::from_migrations([
-    /// #     refinery::Migration::unapplied("V1__numbers", "CREATE TABLE numbers(n INTEGER);")?,
-    /// #     refinery::Migration::unapplied("V2__count_up", "CREATE TABLE counted AS WITH RECURSIVE up(n) AS (SELECT n FROM numbers UNION ALL SELECT n + 1 FROM up) SELECT count(*) AS c FROM up;")?,
-    /// # ])?;
+    /// #![allow(deprecated)]
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__numbers", "CREATE TABLE numbers(n INTEGER);")?])?;
     /// use std::time::Duration;
     /// use sqlite_testdb::{DataOptions, replay};
     ///
-    /// // V2 counts up from every row forever: quick on an empty table, endless over rows.
-    /// let options = DataOptions::default().time_limit(Duration::from_millis(200));
-    /// let err = replay::check_with_data(&m, options).unwrap_err();
-    /// let finding = &err.report().ok_or("no report")?.findings()[0];
-    /// assert_eq!(finding.check(), "must finish within the time limit over generated rows");
-    /// # for script in err.report().iter().flat_map(|r| r.findings()).filter_map(|f| f.script()) { std::fs::remove_dir_all(script.parent().ok_or("no folder")?)?; }
+    /// replay::check_with_data(&m, DataOptions::default().time_limit(Duration::from_secs(5)))?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
+    #[deprecated = "use Replay::time_limit"]
     pub fn time_limit(mut self, limit: Duration) -> Self {
-        self.time_limit = limit;
+        self.time_limit = Some(limit);
         self
     }
 
@@ -164,7 +158,9 @@ impl DataOptions {
     /// # Errors
     ///
     /// [`Error::Sqlite`](crate::Error::Sqlite) naming the file when its schema cannot be read or the transaction
-    /// fails. A row that cannot be inserted is not an error: it is skipped and counted in
+    /// fails; [`Error::ConflictingSettings`](crate::Error::ConflictingSettings) for options
+    /// with the deprecated `expect_changes` or `time_limit`, which judge migrations and play
+    /// no part in filling a database (rather than being ignored). A row that cannot be inserted is not an error: it is skipped and counted in
     /// [`TableRows::skipped`].
     ///
     /// # Examples
@@ -185,6 +181,20 @@ impl DataOptions {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn fill(&self, db: &TestDb) -> Result<GeneratedRows> {
+        let judgement = if !self.expected.is_empty() {
+            Some("DataOptions::expect_changes(..)")
+        } else if self.time_limit.is_some() {
+            Some("DataOptions::time_limit(..)")
+        } else {
+            None
+        };
+        if let Some(first) = judgement {
+            return Err(Error::ConflictingSettings {
+                first,
+                second: "DataOptions::fill(..)",
+                reason: "fill runs no migration: that setting judges migrations, on Replay",
+            });
+        }
         let conn = db.connect()?;
         self.fill_connection(&conn, db.path())
     }
@@ -199,9 +209,9 @@ impl DataOptions {
         Generator::new(self.rows, self.seed)
     }
 
-    /// Whether `version` changes data on purpose.
-    pub(crate) fn expects_changes(&self, version: Version) -> bool {
-        self.expected.contains(&version)
+    /// The migrations marked with the deprecated `expect_changes`.
+    pub(crate) fn expected(&self) -> &[Version] {
+        &self.expected
     }
 
     /// The seed, for the generator and the reproduction scripts.
@@ -214,8 +224,8 @@ impl DataOptions {
         self.rows
     }
 
-    /// How long a migration may run over the generated rows.
-    pub(crate) fn limit(&self) -> Duration {
+    /// The time limit of the deprecated `time_limit`, if set.
+    pub(crate) fn limit(&self) -> Option<Duration> {
         self.time_limit
     }
 }

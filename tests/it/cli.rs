@@ -349,6 +349,7 @@ fn check_json_names_the_failing_migration_file_check_and_detail() -> TestResult 
     let file = finding["file"].as_str().ok_or("no file")?;
     assert!(file.ends_with("V2__profiles.sql"), "{file}");
     assert_eq!(finding["check"], "up then down must leave no trace");
+    assert_eq!(finding["code"], "down-leaves-trace");
     let detail = finding["detail"].as_str().ok_or("no detail")?;
     assert!(
         detail.contains("+create index users_email_idx on users(email);"),
@@ -379,6 +380,7 @@ fn check_json_names_a_migration_that_does_not_apply() -> TestResult {
     assert_eq!(finding["kind"], "replay");
     assert_eq!(finding["migration"], "V4__invites");
     assert_eq!(finding["check"], "must apply");
+    assert_eq!(finding["code"], "must-apply");
     let file = finding["file"].as_str().ok_or("no file")?;
     assert!(file.ends_with("V4__invites.sql"), "{file}");
     let detail = finding["detail"].as_str().ok_or("no detail")?;
@@ -798,7 +800,7 @@ fn check_with_data_fails_where_the_empty_check_passes_and_names_the_rows() -> Te
     assert_eq!(finding["column"], "team", "{value}");
     let script = finding["script"].as_str().ok_or("no script")?;
     assert!(Path::new(script).is_file(), "{script}");
-    if let Some(folder) = Path::new(script).parent() {
+    if let Some(folder) = Path::new(script).parent().filter(|f| f.is_dir()) {
         fs::remove_dir_all(folder)?;
     }
     if let Some(folder) = with_data
@@ -808,6 +810,7 @@ fn check_with_data_fails_where_the_empty_check_passes_and_names_the_rows() -> Te
         .and_then(|p| p.lines().next())
         .map(|p| Path::new(p.trim()))
         .and_then(Path::parent)
+        .filter(|f| f.is_dir())
     {
         fs::remove_dir_all(folder)?;
     }
@@ -924,6 +927,7 @@ fn run_json_check(dir: &Path, extra: &[&str]) -> Result<Value, Box<dyn std::erro
         if let Some(folder) = finding["script"]
             .as_str()
             .and_then(|s| Path::new(s).parent())
+            .filter(|f| f.is_dir())
         {
             fs::remove_dir_all(folder)?;
         }
@@ -1119,5 +1123,30 @@ fn a_migration_that_never_ends_over_rows_is_stopped_at_the_time_limit() -> TestR
         "{}",
         bad_config.stderr
     );
+    Ok(())
+}
+
+#[test]
+fn check_with_data_writes_scripts_into_the_folder_asked_for_and_names_it() -> TestResult {
+    let artifacts = tempfile::tempdir()?;
+    let run = run([
+        OsStr::new("check"),
+        arg(&bad_set("data_unique")),
+        OsStr::new("--with-data"),
+        OsStr::new("--scripts"),
+        artifacts.path().as_os_str(),
+        OsStr::new("--json"),
+    ])?;
+    assert_eq!(run.code, Some(1), "{run:?}");
+    let json = run.json()?;
+    assert_eq!(
+        json["scripts"],
+        artifacts.path().display().to_string(),
+        "{json}"
+    );
+    let script = json["findings"][0]["script"].as_str().ok_or("no script")?;
+    assert!(Path::new(script).starts_with(artifacts.path()), "{script}");
+    assert!(Path::new(script).is_file(), "{script}");
+    assert_eq!(json["findings"][0]["code"], "must-apply");
     Ok(())
 }

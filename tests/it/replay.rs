@@ -1,9 +1,11 @@
 //! `replay::check`: whole migration sets, good and deliberately bad.
 
 use crate::common;
+use std::time::Duration;
+
 use crate::common::{example_migrations, test_migrations};
-use sqlite_testdb::replay::{self, Down, Finding};
-use sqlite_testdb::{Error, Migrations};
+use sqlite_testdb::replay::{self, Check, Down, Finding, Replay};
+use sqlite_testdb::{DataOptions, Error, Migrations, TestDb};
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
 
@@ -26,7 +28,7 @@ fn only_finding(set: &str) -> Result<Finding, Box<dyn std::error::Error>> {
 }
 
 /// The migration, check and detail of the one finding of `set`.
-fn replay_failure(set: &str) -> Result<(String, &'static str, String), Box<dyn std::error::Error>> {
+fn replay_failure(set: &str) -> Result<(String, Check, String), Box<dyn std::error::Error>> {
     let finding = only_finding(set)?;
     Ok((
         finding.migration().to_owned(),
@@ -83,7 +85,7 @@ fn down_script_that_forgets_an_index_fails_naming_it() -> TestResult {
     );
     assert_eq!(migration, "V2__profiles");
     assert!(file.is_some_and(|f| f.ends_with("V2__profiles.sql")));
-    assert_eq!(check, "up then down must leave no trace");
+    assert_eq!(check, Check::DownLeavesTrace);
     assert!(
         detail.contains("+create index users_email_idx on users(email);"),
         "{detail}"
@@ -104,7 +106,7 @@ fn down_script_that_forgets_an_index_fails_naming_it() -> TestResult {
 fn migration_that_cannot_run_again_after_its_down_script_fails() -> TestResult {
     let (migration, check, detail) = replay_failure("not_replayable")?;
     assert_eq!(migration, "V2__default_theme");
-    assert_eq!(check, "up again after down must apply");
+    assert_eq!(check, Check::RedoMustApply);
     assert!(
         detail.contains("UNIQUE constraint failed: settings.key"),
         "{detail}"
@@ -116,7 +118,7 @@ fn migration_that_cannot_run_again_after_its_down_script_fails() -> TestResult {
 fn migration_that_leaves_an_orphan_fails_the_foreign_key_check_naming_the_table() -> TestResult {
     let (migration, check, detail) = replay_failure("breaks_foreign_key")?;
     assert_eq!(migration, "V2__rebuild_users");
-    assert_eq!(check, "PRAGMA foreign_key_check must find nothing");
+    assert_eq!(check, Check::ForeignKeyCheck);
     assert_eq!(
         detail,
         "table posts: rowid 1 references a missing row of users"
@@ -132,14 +134,18 @@ fn migration_with_a_syntax_error_fails_naming_version_and_file() -> TestResult {
     let finding = report.findings()[0];
     assert_eq!(
         (finding.migration(), finding.check()),
-        ("V4__invites", "must apply")
+        ("V4__invites", Check::MustApply)
     );
     assert!(
         finding.detail().contains("applied before it: up to V3"),
         "{}",
         finding.detail()
     );
-    assert!(err.to_string().contains("V4__invites.sql"), "{err}");
+    assert!(report.to_string().contains("V4__invites.sql"), "{report}");
+    assert!(
+        err.to_string().ends_with(": V4 must-apply; V5 not checked"),
+        "{err}"
+    );
     // Nothing after a migration that does not apply can be checked.
     let checked: Vec<(i32, bool)> = report
         .steps()
@@ -167,16 +173,12 @@ fn step_by_step_differs_from_all_at_once_when_a_migration_leaves_connection_stat
         refinery::Migration::unapplied("V3__rename", "ALTER TABLE a RENAME TO b;")?,
     ])?;
     let err = replay::check(&m).err().ok_or("passed")?;
-    let text = err.to_string();
-    let checks: Vec<&str> = err
+    let text = err.report().map(ToString::to_string).unwrap_or_default();
+    let checks: Vec<Check> = err
         .report()
         .map(|r| r.findings().iter().map(|f| f.check()).collect())
         .unwrap_or_default();
-    assert_eq!(
-        checks,
-        ["step by step must give the schema of all at once"],
-        "{text}"
-    );
+    assert_eq!(checks, [Check::StepByStepDiffers], "{text}");
     assert!(text.contains("--- all at once\n+++ step by step"), "{text}");
     Ok(())
 }
@@ -245,9 +247,6 @@ fn replay_builder_honours_every_setting() -> TestResult {
         .map(|r| r.findings()[0].clone())
         .ok_or("not a finding")?;
     assert_eq!(finding.migration(), "V2__upper");
-    if let Some(folder) = finding.script().and_then(std::path::Path::parent) {
-        std::fs::remove_dir_all(folder)?;
-    }
     Ok(())
 }
 
@@ -258,7 +257,7 @@ fn one_run_reports_every_failing_version() -> TestResult {
         .err()
         .ok_or("three failing versions passed")?;
     let report = err.report().ok_or("not a finding")?;
-    let findings: Vec<(i32, &str)> = report
+    let findings: Vec<(i32, Check)> = report
         .findings()
         .iter()
         .map(|f| (f.version(), f.check()))
@@ -266,11 +265,11 @@ fn one_run_reports_every_failing_version() -> TestResult {
     assert_eq!(
         findings,
         [
-            (2, "up then down must leave no trace"),
+            (2, Check::DownLeavesTrace),
             // Once: the down script that fails on the empty database is not run again
             // over rows.
-            (3, "down script must run"),
-            (4, "must keep every generated row and value"),
+            (3, Check::DownMustApply),
+            (4, Check::DataLost),
         ],
         "{err}"
     );
@@ -281,23 +280,30 @@ fn one_run_reports_every_failing_version() -> TestResult {
         "3 of 4 migrations have findings: V2 up then down must leave no trace, V3 down \
          script must run, V4 must keep every generated row and value"
     );
-    // The error's message is the summary, then every finding in full.
-    let text = err.to_string();
-    assert!(text.starts_with(&report.summary()), "{text}");
+    // The error's message is one line; the report, one call away, has every finding in
+    // full, then the summary.
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "3 findings in 3 migrations of {}: V2 down-leaves-trace, V3 down-must-apply, \
+             V4 data-lost",
+            test_migrations("three_findings").display()
+        )
+    );
+    let text = report.to_string();
+    assert!(
+        text.ends_with(&format!("\n{}\n", report.summary())),
+        "{text}"
+    );
     for needle in [
         "\n\nreplay check failed at V2__profiles (",
         "+create table profile_notes(",
         "\n\nreplay check failed at V3__tags (",
         "no such table: tag",
         "\n\nreplay with data failed at V4__purge_inactive (",
-        "mark it: DataOptions::expect_changes(4))",
+        "mark it: Replay::expect_changes(4))",
     ] {
         assert!(text.contains(needle), "{needle}: {text}");
-    }
-    for script in report.findings().iter().filter_map(|f| f.script()) {
-        if let Some(folder) = script.parent() {
-            std::fs::remove_dir_all(folder)?;
-        }
     }
 
     // Without rows: the two schema findings.
@@ -365,7 +371,7 @@ fn a_syntax_error_names_its_line_in_the_file_not_the_rest_of_the_script() -> Tes
     )?;
     let found = findings_of(&Migrations::from_dir(dir.path())?)?;
     let detail = found[0].detail();
-    assert_eq!(found[0].check(), "down script must run");
+    assert_eq!(found[0].check(), Check::DownMustApply);
     assert!(
         detail.contains(
             "near \"SELECT\": syntax error at line 3, column 13: INSERT INTO SELECT * FROM lists;"
@@ -373,5 +379,128 @@ fn a_syntax_error_names_its_line_in_the_file_not_the_rest_of_the_script() -> Tes
         "{detail}"
     );
     assert!(!detail.contains("DROP TABLE lists"), "{detail}");
+    Ok(())
+}
+
+#[test]
+fn a_finding_is_matched_by_its_check_variant_not_its_text() -> TestResult {
+    let finding = only_finding("down_forgets_index")?;
+    let what = match finding.check() {
+        Check::DownLeavesTrace => "the down script leaves something behind",
+        Check::MustApply | Check::DownMustApply => "a script fails",
+        _ => "something else",
+    };
+    assert_eq!(what, "the down script leaves something behind");
+    let check = finding.check();
+    assert_eq!(check.code(), "down-leaves-trace");
+    assert_eq!(Check::from_code(check.code()), Some(check));
+    assert!(Check::ALL.contains(&check));
+    assert!(!check.why().is_empty());
+    // The text is the wording, as before the checks had variants.
+    assert!(
+        finding
+            .to_string()
+            .contains(": up then down must leave no trace")
+    );
+    Ok(())
+}
+
+/// The `first` and `second` setting of the `Error::ConflictingSettings` of `replay.run()`.
+fn conflict(replay: &mut Replay<'_>) -> Result<(&'static str, &'static str), String> {
+    match replay.run() {
+        Err(Error::ConflictingSettings { first, second, .. }) => Ok((first, second)),
+        other => Err(format!("expected conflicting settings, got {other:?}")),
+    }
+}
+
+#[test]
+fn replay_settings_that_cannot_combine_are_errors_naming_both() -> TestResult {
+    let m = Migrations::from_dir(test_migrations("down_forgets_index"))?;
+    let old = TestDb::builder(&m).version(1).build()?;
+
+    let mut both = Replay::new(&m);
+    both.with_data(DataOptions::default()).upgrade(old.path());
+    assert_eq!(conflict(&mut both)?, ("with_data(..)", "upgrade(..)"));
+
+    let mut nothing_to_change = Replay::new(&m);
+    nothing_to_change.expect_changes(2);
+    assert_eq!(
+        conflict(&mut nothing_to_change)?,
+        (
+            "expect_changes(..)",
+            "neither with_data(..) nor upgrade(..)"
+        )
+    );
+
+    let mut no_rows_to_time = Replay::new(&m);
+    no_rows_to_time.time_limit(Duration::from_secs(1));
+    assert_eq!(
+        conflict(&mut no_rows_to_time)?,
+        ("time_limit(..)", "no with_data(..)")
+    );
+
+    let mut scripts_of_nothing = Replay::new(&m);
+    scripts_of_nothing.scripts_in(std::env::temp_dir());
+    assert_eq!(
+        conflict(&mut scripts_of_nothing)?,
+        ("scripts_in(..)", "no with_data(..)")
+    );
+
+    #[allow(deprecated)]
+    let old_limit = DataOptions::default().time_limit(Duration::from_secs(2));
+    let mut two_limits = Replay::new(&m);
+    two_limits
+        .with_data(old_limit)
+        .time_limit(Duration::from_secs(1));
+    assert_eq!(
+        conflict(&mut two_limits)?,
+        ("time_limit(..)", "DataOptions::time_limit(..)")
+    );
+
+    // The message names both and says why.
+    let message = Replay::new(&m)
+        .expect_changes(2)
+        .run()
+        .err()
+        .ok_or("ran")?
+        .to_string();
+    assert!(message.contains("cannot be combined"), "{message}");
+    Ok(())
+}
+
+#[test]
+#[allow(deprecated)]
+fn deprecated_data_options_settings_still_work_and_fill_does_not_ignore_them() -> TestResult {
+    let m = Migrations::from_migrations([
+        refinery::Migration::unapplied(
+            "V1__users",
+            "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);",
+        )?,
+        refinery::Migration::unapplied("V2__upper", "UPDATE users SET name = upper(name) || '!';")?,
+    ])?;
+    let old = DataOptions::default().rows_per_table(5).expect_changes(2);
+    let report = replay::check_with_data(&m, old.clone())?;
+    assert_eq!(report.steps()[1].data_changes()[0].values_changed(), 5);
+
+    let db = TestDb::new(&m)?;
+    let err = old.fill(&db).err().ok_or("fill ignored expect_changes")?;
+    assert!(
+        matches!(
+            err,
+            Error::ConflictingSettings {
+                first: "DataOptions::expect_changes(..)",
+                second: "DataOptions::fill(..)",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        DataOptions::default()
+            .rows_per_table(5)
+            .fill(&db)?
+            .inserted(),
+        5
+    );
     Ok(())
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::common::{EXAMPLE_TABLES, example_migrations, test_migrations};
 use rusqlite::Connection;
-use sqlite_testdb::replay::{self, DataChange, ReplayReport};
+use sqlite_testdb::replay::{self, Check, DataChange, Replay, ReplayReport};
 use sqlite_testdb::{DataOptions, Migrations, TestDb};
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
@@ -23,7 +23,7 @@ fn options() -> DataOptions {
 struct Failure {
     migration: String,
     file: Option<PathBuf>,
-    check: &'static str,
+    check: Check,
     table: Option<String>,
     column: Option<String>,
     detail: String,
@@ -32,7 +32,7 @@ struct Failure {
 }
 
 impl Failure {
-    /// The script's text, after which its folder is removed (it is kept for users).
+    /// The script's text, after which its folder (kept with `keep_scripts`) is removed.
     fn take_script(&self) -> std::io::Result<String> {
         let text = std::fs::read_to_string(&self.script)?;
         if let Some(dir) = self.script.parent() {
@@ -54,12 +54,8 @@ fn data_failure(set: &str) -> Result<Failure, Box<dyn std::error::Error>> {
         .report()
         .ok_or_else(|| format!("expected findings, got {err:?}"))?;
     let findings = report.findings();
-    // Every finding but the first keeps a script too: remove those here.
-    for extra in findings.iter().skip(1) {
-        if let Some(dir) = extra.script().and_then(Path::parent) {
-            std::fs::remove_dir_all(dir)?;
-        }
-    }
+    // The scripts' folder goes with the report: keep it for `take_script`, which removes it.
+    report.keep_scripts();
     let first = findings.first().ok_or("no finding")?;
     Ok(Failure {
         migration: first.migration().to_owned(),
@@ -168,10 +164,7 @@ fn rebuild_that_makes_a_column_not_null_fails_naming_the_rows_with_null() -> Tes
         file_name(failure.file.as_deref()).as_deref(),
         Some("V2__require_nickname.sql")
     );
-    assert_eq!(
-        failure.check,
-        "must apply to a database holding generated rows"
-    );
+    assert_eq!(failure.check, Check::MustApply);
     assert_eq!(failure.table.as_deref(), Some("users_new"));
     assert_eq!(failure.column.as_deref(), Some("nickname"));
     assert!(
@@ -231,10 +224,7 @@ fn rebuild_that_makes_a_column_not_null_fails_naming_the_rows_with_null() -> Tes
 fn unique_index_over_repeating_values_fails_showing_the_repeats() -> TestResult {
     let failure = data_failure("data_unique")?;
     assert_eq!(failure.migration, "V2__one_user_per_team");
-    assert_eq!(
-        failure.check,
-        "must apply to a database holding generated rows"
-    );
+    assert_eq!(failure.check, Check::MustApply);
     assert_eq!(
         (failure.table.as_deref(), failure.column.as_deref()),
         (Some("users"), Some("team"))
@@ -276,7 +266,7 @@ fn unique_index_over_repeating_values_fails_showing_the_repeats() -> TestResult 
 fn rebuild_that_drops_a_columns_data_fails_naming_the_column() -> TestResult {
     let failure = data_failure("data_drops_column")?;
     assert_eq!(failure.migration, "V2__add_created_at");
-    assert_eq!(failure.check, "must keep every generated row and value");
+    assert_eq!(failure.check, Check::DataLost);
     assert_eq!(
         (failure.table.as_deref(), failure.column.as_deref()),
         (Some("users"), Some("bio"))
@@ -293,7 +283,7 @@ fn rebuild_that_drops_a_columns_data_fails_naming_the_column() -> TestResult {
     // The advice is in the library's terms.
     assert!(
         failure.message.contains(
-            "\n(if the migration deletes or changes them on purpose, mark it: DataOptions::expect_changes(2))\n"
+            "\n(if the migration deletes or changes them on purpose, mark it: Replay::expect_changes(2))\n"
         ),
         "{}",
         failure.message
@@ -319,10 +309,7 @@ fn rebuild_that_drops_a_columns_data_fails_naming_the_column() -> TestResult {
 fn foreign_key_added_over_orphans_fails_listing_the_orphan_rows() -> TestResult {
     let failure = data_failure("data_fk_orphans")?;
     assert_eq!(failure.migration, "V2__posts_reference_authors");
-    assert_eq!(
-        failure.check,
-        "must apply to a database holding generated rows"
-    );
+    assert_eq!(failure.check, Check::MustApply);
     assert_eq!(
         (failure.table.as_deref(), failure.column.as_deref()),
         (Some("posts"), Some("writer"))
@@ -353,10 +340,7 @@ fn foreign_key_added_over_orphans_fails_listing_the_orphan_rows() -> TestResult 
 fn down_script_that_loses_rows_fails_showing_them() -> TestResult {
     let failure = data_failure("data_down_loses_rows")?;
     assert_eq!(failure.migration, "V2__roles");
-    assert_eq!(
-        failure.check,
-        "down script must keep the rows of the tables that existed before up"
-    );
+    assert_eq!(failure.check, Check::DownDataLost);
     assert_eq!(
         (failure.table.as_deref(), failure.column.as_deref()),
         (Some("users"), None)
@@ -410,7 +394,10 @@ fn expected_changes_are_listed_instead_of_failing() -> TestResult {
     );
     failure.take_script()?;
 
-    let report = replay::check_with_data(&m, options().expect_changes(2))?;
+    let report = Replay::new(&m)
+        .with_data(options())
+        .expect_changes(2)
+        .run()?;
     let changes: &[DataChange] = report.steps()[1].data_changes();
     assert_eq!(changes.len(), 2, "{changes:?}");
     let (rows, values) = (&changes[0], &changes[1]);
@@ -441,13 +428,19 @@ fn expected_changes_are_listed_instead_of_failing() -> TestResult {
 
     // The same for a rebuild that loses a column, and for a down script that loses rows.
     let drops = Migrations::from_dir(test_migrations("data_drops_column"))?;
-    let report = replay::check_with_data(&drops, options().expect_changes(2))?;
+    let report = Replay::new(&drops)
+        .with_data(options())
+        .expect_changes(2)
+        .run()?;
     let changes = report.steps()[1].data_changes();
     assert_eq!(changes.len(), 1);
     assert_eq!(changes[0].column(), Some("bio"));
 
     let down = Migrations::from_dir(test_migrations("data_down_loses_rows"))?;
-    let report = replay::check_with_data(&down, options().expect_changes(2))?;
+    let report = Replay::new(&down)
+        .with_data(options())
+        .expect_changes(2)
+        .run()?;
     let changes = report.steps()[1].data_changes();
     assert!(
         changes.len() == 1 && changes[0].by_down_script() && changes[0].rows_lost() > 0,
@@ -662,11 +655,11 @@ fn schema_checks_run_first_and_fail_as_in_check() -> TestResult {
     let err = replay::check_with_data(&m, options())
         .err()
         .ok_or("passed")?;
-    let checks: Vec<&str> = err
+    let checks: Vec<Check> = err
         .report()
         .map(|r| r.findings().iter().map(|f| f.check()).collect())
         .unwrap_or_default();
-    assert_eq!(checks, ["up then down must leave no trace"], "{err}");
+    assert_eq!(checks, [Check::DownLeavesTrace], "{err}");
     Ok(())
 }
 
@@ -675,18 +668,21 @@ fn schema_checks_run_first_and_fail_as_in_check() -> TestResult {
 fn findings_with_data(
     files: &[(&str, &str)],
 ) -> Result<Vec<sqlite_testdb::replay::Finding>, Box<dyn std::error::Error>> {
-    findings_with(files, DataOptions::default())
+    findings_with(files, |_| {})
 }
 
-/// The findings of `check_with_data` with `options` on migrations given as `(file name,
-/// SQL)`; their scripts removed.
+/// The findings of the checks with data, set up further by `configure`, on migrations given
+/// as `(file name, SQL)`; their scripts went with the report.
 fn findings_with(
     files: &[(&str, &str)],
-    options: DataOptions,
+    configure: impl FnOnce(&mut Replay<'_>),
 ) -> Result<Vec<sqlite_testdb::replay::Finding>, Box<dyn std::error::Error>> {
     let dir = common::folder(files)?;
     let m = Migrations::from_dir(dir.path())?;
-    let found: Vec<sqlite_testdb::replay::Finding> = match replay::check_with_data(&m, options) {
+    let mut replay = Replay::new(&m);
+    replay.with_data(DataOptions::default());
+    configure(&mut replay);
+    let found: Vec<sqlite_testdb::replay::Finding> = match replay.run() {
         Ok(_) => Vec::new(),
         Err(e) => e
             .report()
@@ -696,11 +692,6 @@ fn findings_with(
             .cloned()
             .collect(),
     };
-    for script in found.iter().filter_map(|f| f.script()) {
-        if let Some(folder) = script.parent() {
-            std::fs::remove_dir_all(folder)?;
-        }
-    }
     Ok(found)
 }
 
@@ -896,13 +887,8 @@ fn a_rebuild_of_a_referenced_table_passes_with_foreign_keys_off_as_the_applicati
     let finding = report.findings()[0];
     assert_eq!(
         (finding.check(), finding.table()),
-        ("must keep every generated row and value", Some("items"))
+        (Check::DataLost, Some("items"))
     );
-    for script in report.findings().iter().filter_map(|f| f.script()) {
-        if let Some(folder) = script.parent() {
-            std::fs::remove_dir_all(folder)?;
-        }
-    }
     // Off, as SQLite's procedure for table changes says: the items stay.
     replay::Replay::new(&m)
         .with_data(DataOptions::default())
@@ -925,11 +911,9 @@ fn a_migration_that_mangles_text_is_caught() -> TestResult {
         ),
     ])?;
     assert!(
-        found
-            .iter()
-            .any(|f| f.check() == "must keep every generated row and value"
-                && f.column() == Some("notes")
-                && f.detail().contains("<br>")),
+        found.iter().any(|f| f.check() == Check::DataLost
+            && f.column() == Some("notes")
+            && f.detail().contains("<br>")),
         "{found:#?}"
     );
     Ok(())
@@ -946,15 +930,14 @@ fn a_migration_that_never_ends_over_rows_is_stopped_and_reported() -> TestResult
             ("V2__count_up.sql", endless),
             ("V3__words.sql", "CREATE TABLE words (w TEXT);"),
         ],
-        DataOptions::default().time_limit(Duration::from_millis(300)),
+        |replay| {
+            replay.time_limit(Duration::from_millis(300));
+        },
     )?;
     let [finding] = found.as_slice() else {
         panic!("{found:#?}")
     };
-    assert_eq!(
-        (finding.version(), finding.check()),
-        (2, "must finish within the time limit over generated rows")
-    );
+    assert_eq!((finding.version(), finding.check()), (2, Check::TimeLimit));
     assert!(
         finding
             .detail()
@@ -976,17 +959,16 @@ fn a_down_script_that_never_ends_over_rows_is_stopped_and_reported() -> TestResu
             ("V2__flags.sql", "CREATE TABLE flags (f INTEGER);"),
             ("V2__flags.down.sql", endless),
         ],
-        DataOptions::default().time_limit(Duration::from_millis(300)),
+        |replay| {
+            replay.time_limit(Duration::from_millis(300));
+        },
     )?;
     let [finding] = found.as_slice() else {
         panic!("{found:#?}")
     };
     assert_eq!(
         (finding.version(), finding.check()),
-        (
-            2,
-            "down script must finish within the time limit over generated rows"
-        )
+        (2, Check::DownTimeLimit)
     );
     Ok(())
 }
@@ -1015,8 +997,10 @@ fn rows_that_reference_one_table_twice_form_no_cycle() -> TestResult {
         ),
     ])?;
     let m = Migrations::from_dir(dir.path())?;
-    let options = DataOptions::default().time_limit(Duration::from_secs(60));
-    let report = replay::check_with_data(&m, options)?;
+    let report = Replay::new(&m)
+        .with_data(DataOptions::default())
+        .time_limit(Duration::from_secs(60))
+        .run()?;
     let before_v2 = report.steps()[1].generated().ok_or("no rows")?;
     let nestings = before_v2
         .tables()
@@ -1109,31 +1093,23 @@ fn rows_left_referencing_nothing_are_reported_once_at_the_version_that_left_them
     ])?;
     let m = Migrations::from_dir(dir.path())?;
     let err = replay::Replay::new(&m)
-        .with_data(DataOptions::default().expect_changes(2))
+        .with_data(DataOptions::default())
+        .expect_changes(2)
         .foreign_keys_off()
         .run()
         .err()
         .ok_or("the orphans went unnoticed")?;
     let report = err.report().ok_or("not a finding")?;
-    let found: Vec<(i32, &str, Option<&str>)> = report
+    let found: Vec<(i32, Check, Option<&str>)> = report
         .findings()
         .iter()
         .map(|f| (f.version(), f.check(), f.table()))
         .collect();
     assert_eq!(
         found,
-        [(
-            2,
-            "PRAGMA foreign_key_check must find nothing with generated rows",
-            Some("members")
-        )],
+        [(2, Check::ForeignKeyCheck, Some("members"))],
         "{err}"
     );
-    for script in report.findings().iter().filter_map(|f| f.script()) {
-        if let Some(folder) = script.parent() {
-            std::fs::remove_dir_all(folder)?;
-        }
-    }
     Ok(())
 }
 
@@ -1165,5 +1141,69 @@ fn a_rebuild_into_a_numbered_copy_that_adds_unique_names_the_repeats_of_the_orig
         "{}",
         finding.detail()
     );
+    Ok(())
+}
+
+#[test]
+fn reproduction_scripts_go_with_the_report_unless_kept_or_asked_for() -> TestResult {
+    let m = Migrations::from_dir(test_migrations("data_unique"))?;
+
+    // No folder asked for: one in the temp folder, owned by the report (here by the error
+    // carrying it), gone once it is dropped.
+    let err = replay::check_with_data(&m, options())
+        .err()
+        .ok_or("passed")?;
+    let report = err.report().ok_or("not a finding")?;
+    let folder = report.scripts_folder().ok_or("no scripts")?.to_path_buf();
+    let script = report.findings()[0]
+        .script()
+        .ok_or("no script")?
+        .to_path_buf();
+    assert_eq!(script.parent(), Some(folder.as_path()));
+    assert!(
+        folder.starts_with(std::env::temp_dir()),
+        "{}",
+        folder.display()
+    );
+    let name = folder.file_name().map(|n| n.to_string_lossy().into_owned());
+    assert!(name.is_some_and(|n| n.starts_with("sqlite-testdb-replay-")));
+    assert!(script.is_file());
+    let clone = report.clone();
+    drop(err);
+    assert!(script.is_file(), "a clone of the report still holds it");
+    drop(clone);
+    assert!(!folder.exists(), "{} left behind", folder.display());
+
+    // Asked for: the scripts are in the given folder, which stays.
+    let artifacts = tempfile::tempdir()?;
+    let asked = artifacts.path().join("scripts");
+    let err = Replay::new(&m)
+        .with_data(options())
+        .scripts_in(&asked)
+        .run()
+        .err()
+        .ok_or("passed")?;
+    let report = err.report().ok_or("not a finding")?;
+    assert_eq!(report.scripts_folder(), Some(asked.as_path()));
+    let script = report.findings()[0]
+        .script()
+        .ok_or("no script")?
+        .to_path_buf();
+    assert_eq!(script, asked.join("V2__one_user_per_team.sql"));
+    drop(err);
+    assert!(script.is_file());
+
+    // Kept: the folder outlives the report.
+    let err = replay::check_with_data(&m, options())
+        .err()
+        .ok_or("passed")?;
+    let kept = err
+        .report()
+        .and_then(|r| r.keep_scripts())
+        .ok_or("no scripts")?
+        .to_path_buf();
+    drop(err);
+    assert!(kept.join("V2__one_user_per_team.sql").is_file());
+    std::fs::remove_dir_all(kept)?;
     Ok(())
 }

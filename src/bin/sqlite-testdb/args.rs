@@ -126,6 +126,11 @@ pub(crate) struct CheckArgs {
     /// reported, with --with-data (default 10, or `time-limit` in the config file)
     #[arg(long, value_name = "SECONDS", requires = "with_data", value_parser = seconds)]
     pub(crate) time_limit: Option<Duration>,
+    /// Write the scripts that reproduce failures over generated rows into DIR (made if
+    /// missing; files of an earlier run replaced), with --with-data. Without it they are
+    /// kept in a new sqlite-testdb-replay-… folder in the temp folder, named in the output
+    #[arg(long, value_name = "DIR", requires = "with_data")]
+    pub(crate) scripts: Option<PathBuf>,
     /// A version whose data changes are deliberate: listed, not failed (repeatable; with
     /// --with-data or --from). Added to `expect-changes` of the config file
     #[arg(long, value_name = "VERSION")]

@@ -16,7 +16,6 @@ mod output;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Parser;
 use serde_json::Value;
@@ -26,9 +25,7 @@ use sqlite_testdb::{Builder, DataOptions, Error, Keep, Migrations, Schema, TestD
 use args::{CheckArgs, Cli, Command};
 use extensions::{check_extensions, load_extensions};
 use failure::Failure;
-use output::{
-    ProgressLine, diff_json, finding_text, object_json, print_json, print_text, report_json,
-};
+use output::{ProgressLine, diff_json, object_json, print_json, print_text, report_json};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -111,10 +108,7 @@ fn check(
                 .to_owned(),
         ));
     }
-    let mut expected = config.expect_changes.clone();
-    expected.extend(&args.expect_changes);
 
-    let total = migrations.len();
     let mut line = ProgressLine::new();
     let mut replay = Replay::new(migrations);
     if !extensions.is_empty() {
@@ -122,22 +116,31 @@ fn check(
         replay.on_connect(move |conn| load_extensions(conn, &extensions));
     }
     if args.with_data {
-        replay.with_data(
-            DataOptions::default()
-                .rows_per_table(args.rows.or(config.rows).unwrap_or(20))
-                .seed(args.seed.or(config.seed).unwrap_or(0))
-                .time_limit(
-                    args.time_limit
-                        .or(config.time_limit)
-                        .unwrap_or(Duration::from_secs(10)),
-                ),
-        );
+        // The library's defaults, but for what the command line or the config file set.
+        let mut options = DataOptions::default();
+        if let Some(rows) = args.rows.or(config.rows) {
+            options = options.rows_per_table(rows);
+        }
+        if let Some(seed) = args.seed.or(config.seed) {
+            options = options.seed(seed);
+        }
+        replay.with_data(options);
+        if let Some(dir) = &args.scripts {
+            replay.scripts_in(dir);
+        }
+        if let Some(limit) = args.time_limit.or(config.time_limit) {
+            replay.time_limit(limit);
+        }
     }
     if let Some(from) = &args.from {
         replay.upgrade(from);
     }
-    for version in &expected {
-        replay.expect_changes(*version);
+    // The config file's expected changes are for the runs over rows; a plain `check` of the
+    // same folder leaves them out.
+    if data {
+        for version in config.expect_changes.iter().chain(&args.expect_changes) {
+            replay.expect_changes(*version);
+        }
     }
     if args.fail_fast {
         replay.fail_fast();
@@ -161,12 +164,14 @@ fn check(
         .run();
     drop(replay);
     line.clear();
-    let _ = total;
     let report = match outcome {
         Ok(report) => report,
         Err(Error::Findings { report }) => *report,
         Err(other) => return Err(other.into()),
     };
+    // The output names the scripts: they stay after the command exits (in the folder of
+    // --scripts, or in the temp folder, for the user to remove).
+    let scripts = report.keep_scripts().map(Path::to_path_buf);
     let config_file = config
         .path
         .clone()
@@ -182,19 +187,11 @@ fn check(
         })
     };
     if json {
-        print_json(&report_json(migrations, &report, &hint));
+        let mut document = report_json(migrations, &report, &hint);
+        document["scripts"] = serde_json::json!(scripts.as_deref().map(output::path_text));
+        print_json(&document);
     } else {
-        let mut text = report.overview();
-        for finding in report.findings() {
-            text.push('\n');
-            text.push_str(&finding_text(finding, hint(finding).as_deref()));
-            text.push('\n');
-        }
-        if !report.passed() {
-            text.push('\n');
-            text.push_str(&report.summary());
-            text.push('\n');
-        }
+        let text = report.render(&hint);
         print_text(&text);
     }
     if report.passed() {

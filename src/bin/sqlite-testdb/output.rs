@@ -27,7 +27,11 @@ pub(crate) fn report_json(
                 Down::NotChecked => "not_checked",
                 _ => "unknown",
             };
-            let checks: Vec<&str> = s.findings().iter().map(Finding::check).collect();
+            let checks: Vec<&str> = s
+                .findings()
+                .iter()
+                .map(|f| f.check().wording(f.kind()))
+                .collect();
             json!({
                 "version": s.version(),
                 "migration": s.migration(),
@@ -72,33 +76,16 @@ fn finding_json(finding: &Finding, hint: Option<String>) -> Value {
         "version": finding.version(),
         "migration": finding.migration(),
         "file": finding.file().map(path_text),
-        "check": finding.check(),
+        "check": finding.check().wording(finding.kind()),
+        "code": finding.check().code(),
         "table": finding.table(),
         "column": finding.column(),
         "detail": finding.detail(),
         "script": finding.script().map(path_text),
         "lost_data": finding.lost_data(),
         "hint": hint,
-        "message": finding_text(finding, None),
+        "message": finding.render(None),
     })
-}
-
-/// A finding as the command prints it: what failed where, what was found, how to mark a
-/// deliberate change (`hint`), how to reproduce it.
-pub(crate) fn finding_text(finding: &Finding, hint: Option<&str>) -> String {
-    let mut text = finding.headline();
-    let detail = finding.detail().trim_end();
-    if !detail.is_empty() {
-        text.push('\n');
-        text.push_str(detail);
-    }
-    if let Some(hint) = hint {
-        text.push_str(&format!("\n({hint})"));
-    }
-    if let Some(command) = finding.reproduce_command() {
-        text.push_str(&format!("\nreproduce with: {command}"));
-    }
-    text
 }
 
 pub(crate) fn object_json(object: &SchemaObject) -> Value {
