@@ -444,6 +444,7 @@ impl Error {
 
     /// [`with_causes`](Self::with_causes) for an error of running `script`: SQLite's error
     /// at a token names its line in the script.
+    #[cfg(feature = "check")]
     pub(crate) fn with_causes_in(&self, script: &str) -> String {
         self.with_causes_indented("", Some(script))
     }
@@ -476,6 +477,7 @@ fn findings_text(report: &ReplayReport) -> String {
 }
 
 /// SQLite's own message of an error, without rusqlite's wrapping.
+#[cfg(feature = "check")]
 pub(crate) fn sqlite_message(error: &rusqlite::Error) -> String {
     match error {
         rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
@@ -485,6 +487,7 @@ pub(crate) fn sqlite_message(error: &rusqlite::Error) -> String {
 
 /// SQLite's own message, from the rusqlite error in an error's chain (else the last
 /// message of the chain).
+#[cfg(feature = "check")]
 pub(crate) fn root_message(error: &Error) -> String {
     let mut last = None;
     let mut source = std::error::Error::source(error);

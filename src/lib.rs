@@ -62,7 +62,7 @@
 //! | hand the database to your application's own store | [`TestDb::attach`], [`Attached`] |
 //! | upgrade a database holding data, roll back, snapshot | [`TestDb::migrate_to`], [`TestDb::rollback_to`], [`TestDb::snapshot`], [`TestDb::restore`] |
 //! | compare schemas | [`TestDb::schema`], [`Schema`] |
-//! | check a whole migration set, empty or with generated rows | [`replay::check`], [`replay::check_with_data`], [`replay::Replay`], [`DataOptions`] |
+//! | check a whole migration set, empty or with generated rows (feature `check`, on by default) | [`replay::check`], [`replay::check_with_data`], [`replay::Replay`], [`DataOptions`] |
 //! | match on what went wrong | [`Error`] |
 //!
 //! The repository's `docs/` folder has longer pages on testing migrations, the command
@@ -196,8 +196,12 @@
 mod connection;
 mod error;
 mod migrations;
+#[cfg(feature = "check")]
 pub mod replay;
+// Without `check`, only `Error::Findings` uses the report types.
+#[cfg_attr(not(feature = "check"), allow(dead_code, unused_imports))]
 mod report;
+#[cfg(feature = "check")]
 mod rows;
 mod schema;
 mod sql;
@@ -208,6 +212,7 @@ mod testdb;
 pub use connection::Pool;
 pub use error::{Error, Result};
 pub use migrations::{DownScript, Migrations, Version};
+#[cfg(feature = "check")]
 pub use rows::DataOptions;
 pub use schema::{Schema, SchemaObject};
 pub use template::Fingerprint;

@@ -1,4 +1,5 @@
 //! `replay::check`: whole migration sets, good and deliberately bad.
+#![cfg(feature = "check")]
 
 mod common;
 

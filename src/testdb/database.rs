@@ -55,6 +55,7 @@ impl TestDb {
     /// that is always removed: where replay checks start.
     ///
     /// Its connections skip fsyncs, and it is in WAL mode.
+    #[cfg(feature = "check")]
     pub(crate) fn empty(migrations: &Migrations, connect: &ConnectOptions) -> Result<Self> {
         let (storage, path) = Storage::own_folder(&std::env::temp_dir())?;
         let db = TestDb::scratch(path, storage, migrations, connect);
@@ -68,6 +69,7 @@ impl TestDb {
     /// A copy of the database file `source` (and of its `-wal` file, if there is one),
     /// never opened itself, in a folder of its own that is always removed: what an upgrade
     /// check works on. Its connections skip fsyncs.
+    #[cfg(feature = "check")]
     pub(crate) fn copy_of(
         source: &Path,
         migrations: &Migrations,
@@ -89,6 +91,7 @@ impl TestDb {
 
     /// A database at `path` in `storage`, always removed, whose connections skip fsyncs:
     /// what the replay checks work on.
+    #[cfg(feature = "check")]
     fn scratch(
         path: PathBuf,
         storage: Storage,
