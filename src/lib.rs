@@ -98,8 +98,8 @@
 //! |---|---|
 //! | templates | `SQLITE_TESTDB_CACHE_DIR`, else `<cargo target dir>/sqlite-testdb/`, else `<temp>/sqlite-testdb-<uid>/` ([`Builder::cache_dir`] for another folder) |
 //! | test databases | `<temp>/sqlite-testdb-…/<uuid>.sqlite`, a folder of its own per database, named by a UUID v7 ([`Builder::build_in`] for another parent folder) |
-//! | with [`Builder::shared_folder`] | `<template cache folder>/databases/<uuid>.sqlite`: no folder per test |
-//! | with [`Builder::in_memory`] | nowhere: SQLite's `memdb` VFS, in this process |
+//! | with [`Builder::shared_folder`] or `SQLITE_TESTDB_STORAGE=shared` | `<template cache folder>/databases/<uuid>.sqlite`: no folder per test |
+//! | with [`Builder::in_memory`] or `SQLITE_TESTDB_STORAGE=memory` | nowhere: SQLite's `memdb` VFS, in this process |
 //!
 //! The cargo target dir is found from the running test binary (the nearest folder above it
 //! holding cargo's `CACHEDIR.TAG`), so it does not depend on the working directory;
@@ -149,10 +149,16 @@
 //! | variable | values | default |
 //! |---|---|---|
 //! | `SQLITE_TESTDB_KEEP` | `on-failure`, `always`, `never` | `on-failure` |
+//! | `SQLITE_TESTDB_STORAGE` | `file` (a folder of its own per database), `shared` (the shared folder), `memory` | `file` |
 //! | `SQLITE_TESTDB_CACHE_DIR` | a folder for templates | `<cargo target dir>/sqlite-testdb/`, else `<temp>/sqlite-testdb-<uid>/` |
 //!
-//! They are read once per process; any other value of `SQLITE_TESTDB_KEEP` is an error
-//! ([`Error::Env`]), not silently the default. [`Builder`] settings win over them.
+//! They are read once per process; any other value of `SQLITE_TESTDB_KEEP` or
+//! `SQLITE_TESTDB_STORAGE` is an error ([`Error::Env`]), not silently the default.
+//! [`Builder`] settings win over them: [`Builder::keep`], [`Builder::storage`] (and its
+//! shortcuts [`Builder::in_memory`], [`Builder::shared_folder`]), [`Builder::cache_dir`];
+//! [`Builder::build_in`] always makes a file. `SQLITE_TESTDB_STORAGE` switches a whole
+//! suite, the `test_db` fixture and [`TestDb::new`] included, between files, the shared
+//! folder and memory without a code change: [`Storage`].
 //!
 //! # Errors
 //!
@@ -218,7 +224,7 @@ pub use schema::{Schema, SchemaObject};
 pub use template::Fingerprint;
 #[cfg(feature = "rstest")]
 pub use testdb::test_db;
-pub use testdb::{Attached, Builder, Keep, Snapshot, TestDb};
+pub use testdb::{Attached, Builder, Keep, Snapshot, Storage, TestDb};
 
 /// The rusqlite this crate was built with: the project's own (one `libsqlite3-sys` per
 /// build), so tests can name its types without a dependency line of their own.

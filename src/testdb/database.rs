@@ -8,7 +8,7 @@ use rusqlite::Connection;
 
 use super::keep::Keep;
 use super::snapshot::Snapshot;
-use super::storage::{Storage, file_uri};
+use super::storage::{Backing, Storage, file_uri};
 use crate::connection::ConnectOptions;
 #[cfg(feature = "r2d2")]
 use crate::connection::Pool;
@@ -47,7 +47,7 @@ pub struct TestDb {
     connect: Arc<ConnectOptions>,
     keep: Keep,
     /// Declared last: it is dropped after everything else.
-    storage: Storage,
+    storage: Backing,
 }
 
 impl TestDb {
@@ -57,7 +57,7 @@ impl TestDb {
     /// Its connections skip fsyncs, and it is in WAL mode.
     #[cfg(feature = "check")]
     pub(crate) fn empty(migrations: &Migrations, connect: &ConnectOptions) -> Result<Self> {
-        let (storage, path) = Storage::own_folder(&std::env::temp_dir())?;
+        let (storage, path) = Backing::own_folder(&std::env::temp_dir())?;
         let db = TestDb::scratch(path, storage, migrations, connect);
         let conn = db.connect.open(&db.path, true)?;
         conn.pragma_update(None, "journal_mode", "wal")
@@ -75,7 +75,7 @@ impl TestDb {
         migrations: &Migrations,
         connect: &ConnectOptions,
     ) -> Result<Self> {
-        let (storage, path) = Storage::own_folder(&std::env::temp_dir())?;
+        let (storage, path) = Backing::own_folder(&std::env::temp_dir())?;
         std::fs::copy(source, &path).map_err(|e| Error::io("copy database", source, e))?;
         let mut wal = source.as_os_str().to_owned();
         wal.push("-wal");
@@ -94,7 +94,7 @@ impl TestDb {
     #[cfg(feature = "check")]
     fn scratch(
         path: PathBuf,
-        storage: Storage,
+        storage: Backing,
         migrations: &Migrations,
         connect: &ConnectOptions,
     ) -> Self {
@@ -117,7 +117,7 @@ impl TestDb {
         migrations: Migrations,
         connect: Arc<ConnectOptions>,
         keep: Keep,
-        storage: Storage,
+        storage: Backing,
     ) -> Self {
         let uri = if storage.is_memory() {
             path.to_string_lossy().into_owned()
@@ -211,6 +211,23 @@ impl TestDb {
     /// ```
     pub fn is_in_memory(&self) -> bool {
         self.storage.is_memory()
+    }
+
+    /// Where this database lives: what [`Builder::storage`](crate::Builder::storage) or
+    /// `SQLITE_TESTDB_STORAGE` chose.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// use sqlite_testdb::{Storage, TestDb};
+    ///
+    /// let db = TestDb::builder(&m).shared_folder().build()?;
+    /// assert_eq!(db.storage(), Storage::SharedFolder);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn storage(&self) -> Storage {
+        self.storage.kind()
     }
 
     /// The migrations this database was made from.
