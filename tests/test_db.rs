@@ -235,8 +235,7 @@ fn invalid_keep_value_is_an_error_naming_the_variable() -> TestResult {
 fn describe(what: &str, db: &sqlite_testdb::Result<TestDb>) -> String {
     match db {
         Ok(db) => {
-            let file = (!db.is_in_memory()).then(|| db.path());
-            let place = match file {
+            let place = match db.file() {
                 Some(file) if file.parent().is_some_and(|p| p.ends_with("databases")) => {
                     "shared folder"
                 }

@@ -70,10 +70,10 @@ impl TestDb {
     /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
     /// use sqlite_testdb::{rusqlite::Connection, TestDb};
     ///
-    /// /// The application's own type, opened from a path.
+    /// /// The application's own type, opened from a path or a `file:` URI.
     /// struct Store { conn: Connection }
     /// impl Store {
-    ///     fn open(path: &std::path::Path) -> rusqlite::Result<Store> {
+    ///     fn open(path: &str) -> rusqlite::Result<Store> {
     ///         Ok(Store { conn: Connection::open(path)? })
     ///     }
     ///     fn add_user(&self, email: &str) -> rusqlite::Result<usize> {
@@ -81,7 +81,7 @@ impl TestDb {
     ///     }
     /// }
     ///
-    /// let store = TestDb::new(&m)?.attach(|db| Store::open(db.path()))?;
+    /// let store = TestDb::new(&m)?.attach(|db| Store::open(db.uri()))?; // a file or memory
     /// store.add_user("a@x")?;                       // derefs to the Store
     /// assert_eq!(store.db().version()?, Some(1));   // the database is still at hand
     /// drop(store);                                  // the Store first, then the file

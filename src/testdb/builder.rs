@@ -29,7 +29,7 @@ impl TestDb {
     /// ```
     /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
     /// let db = sqlite_testdb::TestDb::new(&m)?;
-    /// assert!(db.path().exists());
+    /// assert!(db.file().is_some_and(|f| f.exists()));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn new(migrations: &Migrations) -> Result<Self> {
@@ -233,7 +233,8 @@ impl Builder {
     /// `TestDb::pool` open by name, from this process only. No file, no folder: the fastest
     /// way to a migrated database, for tests that need no file.
     ///
-    /// Such a database has no [`path`](TestDb::path): open it by its [`uri`](TestDb::uri).
+    /// Such a database has no [`file`](TestDb::file) (its [`path`](TestDb::path) is its URI):
+    /// open it by its [`uri`](TestDb::uri), which works for files too.
     /// It lives while a connection to it is open, so a connection of your own keeps it after
     /// the [`TestDb`] is dropped. A failed test's in-memory database is written to a file,
     /// which is kept and printed as usual.
@@ -295,7 +296,7 @@ impl Builder {
     ///
     /// // A file, whatever SQLITE_TESTDB_STORAGE says.
     /// let db = TestDb::builder(&m).storage(Storage::File).build()?;
-    /// assert!(db.path().is_file());
+    /// assert!(db.file().is_some_and(|f| f.is_file()));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn storage(&mut self, storage: Storage) -> &mut Self {

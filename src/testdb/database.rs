@@ -134,35 +134,50 @@ impl TestDb {
         }
     }
 
-    /// The database file.
+    /// The database file; for an [in-memory](crate::Builder::in_memory) database, which has
+    /// no file, its [`uri`](Self::uri) as a path (`file:/sqlite-testdb-<uuid>.sqlite?vfs=memdb`).
     ///
-    /// # Panics
-    ///
-    /// For an [in-memory](crate::Builder::in_memory) database, which has no file: the message says
-    /// so and gives its [`uri`](Self::uri), the way to open it. Check
-    /// [`is_in_memory`](Self::is_in_memory) first in code that takes both kinds.
+    /// Either way `rusqlite::Connection::open(db.path())` opens this database (rusqlite opens
+    /// with `SQLITE_OPEN_URI`), but only a file is something to `stat`, copy or hand to the
+    /// `sqlite3` shell: code that needs a real file takes [`file`](Self::file), and code
+    /// that opens the database from an application takes [`uri`](Self::uri), which works in
+    /// every mode.
     ///
     /// # Examples
     ///
     /// ```
     /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
-    /// let db = sqlite_testdb::TestDb::new(&m)?;
+    /// use sqlite_testdb::TestDb;
+    ///
+    /// let db = TestDb::new(&m)?;
     /// assert!(db.path().is_file());
     /// assert_eq!(db.path().extension(), Some(std::ffi::OsStr::new("sqlite")));
     /// let plain = rusqlite::Connection::open(db.path())?; // any SQLite client can open it
     /// # drop(plain);
+    ///
+    /// let memory = TestDb::builder(&m).in_memory().build()?;
+    /// assert_eq!(memory.path(), std::path::Path::new(memory.uri())); // no file: the URI
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    #[track_caller]
     pub fn path(&self) -> &Path {
-        assert!(
-            !self.is_in_memory(),
-            "sqlite-testdb: {} is an in-memory test database, which has no file and so no \
-             path: open it by its URI, TestDb::uri(), with SQLITE_OPEN_URI (rusqlite's \
-             Connection::open sets it)",
-            self.uri
-        );
         &self.path
+    }
+
+    /// The database file, `None` for an [in-memory](crate::Builder::in_memory) database.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// use sqlite_testdb::TestDb;
+    ///
+    /// let db = TestDb::new(&m)?;
+    /// assert!(db.file().is_some_and(|f| f.is_file()));
+    /// assert_eq!(TestDb::builder(&m).in_memory().build()?.file(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn file(&self) -> Option<&Path> {
+        (!self.is_in_memory()).then_some(self.path.as_path())
     }
 
     /// A `file:` URI that opens this database: the file's path as a URI, or for an
@@ -197,7 +212,7 @@ impl TestDb {
     }
 
     /// Whether this is an [in-memory](crate::Builder::in_memory) database, which has a
-    /// [`uri`](Self::uri) but no [`path`](Self::path).
+    /// [`uri`](Self::uri) but no [`file`](Self::file).
     ///
     /// # Examples
     ///

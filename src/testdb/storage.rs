@@ -27,6 +27,7 @@ use crate::{Error, Result};
 /// use sqlite_testdb::{Storage, TestDb};
 ///
 /// let db = TestDb::builder(&m).storage(Storage::Memory).build()?;
+/// assert_eq!(db.file(), None);
 /// let conn = rusqlite::Connection::open(db.uri())?;
 /// conn.execute("INSERT INTO users DEFAULT VALUES", [])?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
