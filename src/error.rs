@@ -361,6 +361,17 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
+    /// The `open` function given to [`TestDb::attach`](crate::TestDb::attach) failed: the
+    /// application's own error is the source (downcast it to get it back).
+    #[error("failed to open the application's value on test database {path:?}")]
+    Attach {
+        /// The database file, or an in-memory database's URI.
+        path: PathBuf,
+        /// The application's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
     /// Two settings of a [`Builder`](crate::Builder) that cannot be combined.
     #[error("{first} and {second} cannot be combined: {reason}")]
     ConflictingSettings {
