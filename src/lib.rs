@@ -55,7 +55,7 @@
 //!
 //! | to | see |
 //! |---|---|
-//! | load migrations from a folder, an embedded refinery runner (any refinery version) or code | [`Migrations::from_dir`], [`Migrations::from_runner`], [`Migrations::from_parts`], [`Migrations::from_migrations`] |
+//! | load migrations from a folder, an embedded refinery runner (any refinery version) or code | [`Migrations::from_dir`], [`migrations!`], [`Migrations::from_runner`], [`Migrations::from_parts`], [`Migrations::from_migrations`] |
 //! | choose the version, seed data, keep policy, cache folder, connection settings | [`Builder`] |
 //! | a database in memory, with no file | [`Builder::in_memory`], opened by [`TestDb::uri`] |
 //! | no folder per test | [`Builder::shared_folder`] |
@@ -217,7 +217,10 @@ mod testdb;
 #[cfg(feature = "r2d2")]
 pub use connection::Pool;
 pub use error::{Error, Result};
-pub use migrations::{DownScript, Migrations, Version};
+pub use migrations::{DownScript, Migrations, RefineryRunner, Version};
+// What the `migrations!` macro expands to; not part of the API.
+#[doc(hidden)]
+pub use migrations::embedded::cached as __migrations_cached;
 #[cfg(feature = "check")]
 pub use rows::DataOptions;
 pub use schema::{Schema, SchemaObject};
