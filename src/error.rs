@@ -362,6 +362,17 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
+    /// The `open` function given to [`TestDb::attach`](crate::TestDb::attach) failed: the
+    /// application's own error is the source (downcast it to get it back).
+    #[error("failed to open the application's value on test database {path:?}")]
+    Attach {
+        /// The database file, or an in-memory database's URI.
+        path: PathBuf,
+        /// The application's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
     /// Two settings of a [`Builder`](crate::Builder) that cannot be combined.
     #[error("{first} and {second} cannot be combined: {reason}")]
     ConflictingSettings {
@@ -445,6 +456,7 @@ impl Error {
 
     /// [`with_causes`](Self::with_causes) for an error of running `script`: SQLite's error
     /// at a token names its line in the script.
+    #[cfg(feature = "check")]
     pub(crate) fn with_causes_in(&self, script: &str) -> String {
         self.with_causes_indented("", Some(script))
     }
@@ -468,6 +480,7 @@ impl Error {
 }
 
 /// SQLite's own message of an error, without rusqlite's wrapping.
+#[cfg(feature = "check")]
 pub(crate) fn sqlite_message(error: &rusqlite::Error) -> String {
     match error {
         rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
@@ -477,6 +490,7 @@ pub(crate) fn sqlite_message(error: &rusqlite::Error) -> String {
 
 /// SQLite's own message, from the rusqlite error in an error's chain (else the last
 /// message of the chain).
+#[cfg(feature = "check")]
 pub(crate) fn root_message(error: &Error) -> String {
     let mut last = None;
     let mut source = std::error::Error::source(error);

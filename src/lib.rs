@@ -55,14 +55,14 @@
 //!
 //! | to | see |
 //! |---|---|
-//! | load migrations from a folder, an embedded refinery runner (any refinery version) or code | [`Migrations::from_dir`], [`Migrations::from_runner`], [`Migrations::from_parts`], [`Migrations::from_migrations`] |
+//! | load migrations from a folder, an embedded refinery runner (any refinery version) or code | [`Migrations::from_dir`], [`migrations!`], [`Migrations::from_runner`], [`Migrations::from_parts`], [`Migrations::from_migrations`] |
 //! | choose the version, seed data, keep policy, cache folder, connection settings | [`Builder`] |
 //! | a database in memory, with no file | [`Builder::in_memory`], opened by [`TestDb::uri`] |
 //! | no folder per test | [`Builder::shared_folder`] |
 //! | hand the database to your application's own store | [`TestDb::attach`], [`Attached`] |
 //! | upgrade a database holding data, roll back, snapshot | [`TestDb::migrate_to`], [`TestDb::rollback_to`], [`TestDb::snapshot`], [`TestDb::restore`] |
 //! | compare schemas | [`TestDb::schema`], [`Schema`] |
-//! | check a whole migration set, empty or with generated rows | [`replay::check`], [`replay::check_with_data`], [`replay::Replay`], [`DataOptions`] |
+//! | check a whole migration set, empty or with generated rows (feature `check`, on by default) | [`replay::check`], [`replay::check_with_data`], [`replay::Replay`], [`DataOptions`] |
 //! | match on what went wrong | [`Error`] |
 //!
 //! The repository's `docs/` folder has longer pages on testing migrations, the command
@@ -98,8 +98,8 @@
 //! |---|---|
 //! | templates | `SQLITE_TESTDB_CACHE_DIR`, else `<cargo target dir>/sqlite-testdb/`, else `<temp>/sqlite-testdb-<uid>/` ([`Builder::cache_dir`] for another folder) |
 //! | test databases | `<temp>/sqlite-testdb-…/<uuid>.sqlite`, a folder of its own per database, named by a UUID v7 ([`Builder::build_in`] for another parent folder) |
-//! | with [`Builder::shared_folder`] | `<template cache folder>/databases/<uuid>.sqlite`: no folder per test |
-//! | with [`Builder::in_memory`] | nowhere: SQLite's `memdb` VFS, in this process |
+//! | with [`Builder::shared_folder`] or `SQLITE_TESTDB_STORAGE=shared` | `<template cache folder>/databases/<uuid>.sqlite`: no folder per test |
+//! | with [`Builder::in_memory`] or `SQLITE_TESTDB_STORAGE=memory` | nowhere: SQLite's `memdb` VFS, in this process |
 //!
 //! The cargo target dir is found from the running test binary (the nearest folder above it
 //! holding cargo's `CACHEDIR.TAG`), so it does not depend on the working directory;
@@ -149,10 +149,16 @@
 //! | variable | values | default |
 //! |---|---|---|
 //! | `SQLITE_TESTDB_KEEP` | `on-failure`, `always`, `never` | `on-failure` |
+//! | `SQLITE_TESTDB_STORAGE` | `file` (a folder of its own per database), `shared` (the shared folder), `memory` | `file` |
 //! | `SQLITE_TESTDB_CACHE_DIR` | a folder for templates | `<cargo target dir>/sqlite-testdb/`, else `<temp>/sqlite-testdb-<uid>/` |
 //!
-//! They are read once per process; any other value of `SQLITE_TESTDB_KEEP` is an error
-//! ([`Error::Env`]), not silently the default. [`Builder`] settings win over them.
+//! They are read once per process; any other value of `SQLITE_TESTDB_KEEP` or
+//! `SQLITE_TESTDB_STORAGE` is an error ([`Error::Env`]), not silently the default.
+//! [`Builder`] settings win over them: [`Builder::keep`], [`Builder::storage`] (and its
+//! shortcuts [`Builder::in_memory`], [`Builder::shared_folder`]), [`Builder::cache_dir`];
+//! [`Builder::build_in`] always makes a file. `SQLITE_TESTDB_STORAGE` switches a whole
+//! suite, the `test_db` fixture and [`TestDb::new`] included, between files, the shared
+//! folder and memory without a code change: [`Storage`].
 //!
 //! # Errors
 //!
@@ -196,8 +202,12 @@
 mod connection;
 mod error;
 mod migrations;
+#[cfg(feature = "check")]
 pub mod replay;
+// Without `check`, only `Error::Findings` uses the report types.
+#[cfg_attr(not(feature = "check"), allow(dead_code, unused_imports))]
 mod report;
+#[cfg(feature = "check")]
 mod rows;
 mod schema;
 mod sql;
@@ -207,13 +217,17 @@ mod testdb;
 #[cfg(feature = "r2d2")]
 pub use connection::Pool;
 pub use error::{Error, Result};
-pub use migrations::{DownScript, Migrations, Version};
+pub use migrations::{DownScript, Migrations, RefineryRunner, Version};
+// What the `migrations!` macro expands to; not part of the API.
+#[doc(hidden)]
+pub use migrations::embedded::cached as __migrations_cached;
+#[cfg(feature = "check")]
 pub use rows::DataOptions;
 pub use schema::{Schema, SchemaObject};
 pub use template::Fingerprint;
 #[cfg(feature = "rstest")]
 pub use testdb::test_db;
-pub use testdb::{Attached, Builder, Keep, Snapshot, TestDb};
+pub use testdb::{Attached, Builder, Keep, Snapshot, Storage, TestDb};
 
 /// The rusqlite this crate was built with: the project's own (one `libsqlite3-sys` per
 /// build), so tests can name its types without a dependency line of their own.

@@ -4,13 +4,16 @@
 
 pub(crate) mod digest;
 mod down_script;
+pub(crate) mod embedded;
 mod folder;
 pub(crate) mod history;
+mod refinery_runner;
 pub(crate) mod rollback;
 pub(crate) mod runner;
 mod set;
 mod version;
 
 pub use down_script::DownScript;
+pub use refinery_runner::RefineryRunner;
 pub use set::Migrations;
 pub use version::Version;

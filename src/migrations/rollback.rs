@@ -30,6 +30,7 @@ pub(crate) fn rollback_to(
 }
 
 /// [`rollback_to`] on one connection, `conn`, as an application would run them.
+#[cfg(feature = "check")]
 pub(crate) fn rollback_on(
     conn: &mut Connection,
     migrations: &Migrations,

@@ -4,12 +4,13 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use refinery::{Migration, Runner};
+use refinery::Migration;
 use uuid::Uuid;
 
 use super::digest;
 use super::down_script::DownScript;
 use super::folder::{self, Layout};
+use super::refinery_runner::RefineryRunner;
 use super::version::Version;
 use crate::{Error, Result};
 
@@ -98,10 +99,13 @@ impl Migrations {
         )
     }
 
-    /// Takes the migrations of a refinery [`Runner`], such as the one
-    /// `refinery::embed_migrations!` generates: `embedded::migrations::runner()`.
+    /// Takes the migrations of a refinery 0.10 [`Runner`](refinery::Runner) (this crate's refinery), such as
+    /// the one `refinery::embed_migrations!` generates: `embedded::migrations::runner()`.
     ///
-    /// A runner carries no down scripts.
+    /// A runner of refinery 0.8 or 0.9 is another type, and the compiler says so, naming the
+    /// versions: for a runner of any refinery version, use
+    /// [`migrations!`](crate::migrations!), which also reads it only once per process. A
+    /// runner carries no down scripts.
     ///
     /// # Errors
     ///
@@ -120,9 +124,9 @@ impl Migrations {
     /// assert_eq!(m.latest(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn from_runner(runner: impl std::borrow::Borrow<Runner>) -> Result<Self> {
+    pub fn from_runner(runner: impl RefineryRunner) -> Result<Self> {
         let entries = runner
-            .borrow()
+            .runner()
             .get_migrations()
             .iter()
             .map(|m| (m.clone(), None, None))
@@ -175,7 +179,8 @@ impl Migrations {
     ///
     /// # Examples
     ///
-    /// With the runner of the application's own refinery, whatever its version:
+    /// With the runner of the application's own refinery, whatever its version (what
+    /// [`migrations!`](crate::migrations!) does in one call, reading the runner once):
     ///
     /// ```
     /// # let runner = refinery::Runner::new(&[refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?]);

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use rusqlite::Connection;
 
 /// What `PRAGMA integrity_check` reports, one line per problem; empty when it says `ok`.
+#[cfg(feature = "check")]
 pub(crate) fn integrity_problems(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     let lines: Vec<String> = conn
         .prepare("PRAGMA integrity_check")?
@@ -14,6 +15,7 @@ pub(crate) fn integrity_problems(conn: &Connection) -> rusqlite::Result<Vec<Stri
 }
 
 /// [`integrity_problems`] of the tables in `only` (and their indexes) that exist.
+#[cfg(feature = "check")]
 pub(crate) fn integrity_problems_of(
     conn: &Connection,
     only: &BTreeSet<String>,

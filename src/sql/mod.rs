@@ -1,6 +1,7 @@
 //! SQL as text, the lowest layer of the crate: tokens, statements normalized for comparison,
 //! and values and names written as SQL literals. Imports nothing else of the crate.
 
+#[cfg(feature = "check")]
 pub(crate) mod literal;
 pub(crate) mod position;
 pub(crate) mod text;

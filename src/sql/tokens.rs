@@ -17,6 +17,7 @@ pub(crate) struct Token {
     pub(crate) end: usize,
 }
 
+#[cfg(feature = "check")]
 impl Token {
     pub(crate) fn identifier(&self) -> Option<&str> {
         match &self.kind {

@@ -5,6 +5,7 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 
 use super::database::TestDb;
+use crate::error::{Error, Result};
 
 /// An application value made from a test database (a store, a repository, anything that
 /// owns a connection or a pool to it), kept together with that database by
@@ -60,9 +61,18 @@ impl TestDb {
     /// Works as an rstest fixture, with the database's [`Keep`](crate::Keep) policy unchanged: a failed
     /// test keeps the file.
     ///
+    /// `open` returns the application's own error, whatever its type: one that converts
+    /// into `Box<dyn Error + Send + Sync>` (any `std::error::Error + Send + Sync`, a boxed
+    /// error, `anyhow::Error`), so `?` inside it turns this crate's errors into the
+    /// application's when the application's error has a `From<sqlite_testdb::Error>`. The
+    /// result is this crate's [`Result`](crate::Result), so `?` on it works in a test that
+    /// returns the application's error (through that `From`), a boxed error or `anyhow`.
+    ///
     /// # Errors
     ///
-    /// Whatever `open` returns; the database is dropped with the error.
+    /// [`Error::Attach`] naming the database, with `open`'s error as its source (an error of
+    /// this crate's own, from `db.connect()` say, is returned as it is); the database is
+    /// dropped with the error.
     ///
     /// # Examples
     ///
@@ -70,10 +80,10 @@ impl TestDb {
     /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
     /// use sqlite_testdb::{rusqlite::Connection, TestDb};
     ///
-    /// /// The application's own type, opened from a path.
+    /// /// The application's own type, opened from a path or a `file:` URI.
     /// struct Store { conn: Connection }
     /// impl Store {
-    ///     fn open(path: &std::path::Path) -> rusqlite::Result<Store> {
+    ///     fn open(path: &str) -> rusqlite::Result<Store> {
     ///         Ok(Store { conn: Connection::open(path)? })
     ///     }
     ///     fn add_user(&self, email: &str) -> rusqlite::Result<usize> {
@@ -81,18 +91,65 @@ impl TestDb {
     ///     }
     /// }
     ///
-    /// let store = TestDb::new(&m)?.attach(|db| Store::open(db.path()))?;
+    /// let store = TestDb::new(&m)?.attach(|db| Store::open(db.uri()))?; // a file or memory
     /// store.add_user("a@x")?;                       // derefs to the Store
     /// assert_eq!(store.db().version()?, Some(1));   // the database is still at hand
     /// drop(store);                                  // the Store first, then the file
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// With the application's own error type, `?` inside and outside:
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
+    /// use sqlite_testdb::{rusqlite::Connection, TestDb};
+    ///
+    /// #[derive(Debug)]
+    /// enum AppError { Db(rusqlite::Error), TestDb(sqlite_testdb::Error) }
+    /// # impl std::fmt::Display for AppError {
+    /// #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, "{self:?}") }
+    /// # }
+    /// impl std::error::Error for AppError {}
+    /// impl From<rusqlite::Error> for AppError {
+    ///     fn from(e: rusqlite::Error) -> Self { AppError::Db(e) }
+    /// }
+    /// impl From<sqlite_testdb::Error> for AppError {
+    ///     fn from(e: sqlite_testdb::Error) -> Self { AppError::TestDb(e) }
+    /// }
+    ///
+    /// struct Store { conn: Connection }
+    /// impl Store {
+    ///     fn from_connection(conn: Connection) -> Result<Store, AppError> {
+    ///         conn.execute_batch("PRAGMA recursive_triggers = ON")?;
+    ///         Ok(Store { conn })
+    ///     }
+    /// }
+    ///
+    /// fn a_test(m: &sqlite_testdb::Migrations) -> Result<(), AppError> {
+    ///     let store = TestDb::new(m)?.attach(|db| Store::from_connection(db.connect()?))?;
+    ///     store.conn.execute("INSERT INTO users(email) VALUES ('a@x')", [])?;
+    ///     Ok(())
+    /// }
+    /// a_test(&m)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn attach<T, E>(
         self,
         open: impl FnOnce(&TestDb) -> std::result::Result<T, E>,
-    ) -> std::result::Result<Attached<T>, E> {
-        let value = open(&self)?;
-        Ok(Attached { value, db: self })
+    ) -> Result<Attached<T>>
+    where
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        match open(&self) {
+            Ok(value) => Ok(Attached { value, db: self }),
+            Err(e) => match e.into().downcast::<Error>() {
+                Ok(own) => Err(*own),
+                Err(source) => Err(Error::Attach {
+                    path: self.path().to_path_buf(),
+                    source,
+                }),
+            },
+        }
     }
 }
 

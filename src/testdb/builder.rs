@@ -9,7 +9,7 @@ use rusqlite::Connection;
 
 use super::database::TestDb;
 use super::keep::{self, Keep};
-use super::storage::{Placement, Storage};
+use super::storage::{self, Backing, Storage};
 use crate::connection::ConnectOptions;
 use crate::template::{self, Fingerprint, Request, cache};
 use crate::{Error, Migrations, Result, Version};
@@ -22,14 +22,14 @@ impl TestDb {
     ///
     /// A migration that fails while the template is built ([`Error::Migration`], naming it
     /// and its file), a cache or temp folder that cannot be written ([`Error::Io`]), or an
-    /// invalid `SQLITE_TESTDB_KEEP` ([`Error::Env`]).
+    /// invalid `SQLITE_TESTDB_KEEP` or `SQLITE_TESTDB_STORAGE` ([`Error::Env`]).
     ///
     /// # Examples
     ///
     /// ```
     /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
     /// let db = sqlite_testdb::TestDb::new(&m)?;
-    /// assert!(db.path().exists());
+    /// assert!(db.file().is_some_and(|f| f.exists()));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn new(migrations: &Migrations) -> Result<Self> {
@@ -87,10 +87,10 @@ pub struct Builder {
     seeds: Vec<Seed>,
     keep: Option<Keep>,
     cache_dir: Option<PathBuf>,
-    /// Where databases go; `None` until a setting chooses, then [`Placement::OwnFolder`].
-    placement: Option<Placement>,
+    /// Where databases go; `None` until a setting chooses, then [`Storage::File`].
+    placement: Option<Storage>,
     /// Two placements asked for: the first and the second. An error when building.
-    conflict: Option<(Placement, Placement)>,
+    conflict: Option<(Storage, Storage)>,
     connect: ConnectOptions,
 }
 
@@ -116,7 +116,7 @@ impl Builder {
 
     /// Records where databases go; asking for two different places is remembered, and
     /// refused when building.
-    fn place(&mut self, placement: Placement) -> &mut Self {
+    fn place(&mut self, placement: Storage) -> &mut Self {
         match self.placement {
             Some(chosen) if chosen != placement => {
                 self.conflict.get_or_insert((chosen, placement));
@@ -233,7 +233,8 @@ impl Builder {
     /// `TestDb::pool` open by name, from this process only. No file, no folder: the fastest
     /// way to a migrated database, for tests that need no file.
     ///
-    /// Such a database has no [`path`](TestDb::path): open it by its [`uri`](TestDb::uri).
+    /// Such a database has no [`file`](TestDb::file) (its [`path`](TestDb::path) is its URI):
+    /// open it by its [`uri`](TestDb::uri), which works for files too.
     /// It lives while a connection to it is open, so a connection of your own keeps it after
     /// the [`TestDb`] is dropped. A failed test's in-memory database is written to a file,
     /// which is kept and printed as usual.
@@ -250,7 +251,7 @@ impl Builder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn in_memory(&mut self) -> &mut Self {
-        self.place(Placement::InMemory)
+        self.place(Storage::Memory)
     }
 
     /// Puts the database file straight into a folder shared with other test databases,
@@ -279,7 +280,27 @@ impl Builder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn shared_folder(&mut self) -> &mut Self {
-        self.place(Placement::SharedFolder)
+        self.place(Storage::SharedFolder)
+    }
+
+    /// Where databases live: a file in a folder of its own, a file in a shared folder, or
+    /// memory. Overrides `SQLITE_TESTDB_STORAGE`; [`in_memory`](Self::in_memory) and
+    /// [`shared_folder`](Self::shared_folder) are shortcuts for it. Asking for two different
+    /// storages is [`Error::ConflictingSettings`] when building.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
+    /// use sqlite_testdb::{Storage, TestDb};
+    ///
+    /// // A file, whatever SQLITE_TESTDB_STORAGE says.
+    /// let db = TestDb::builder(&m).storage(Storage::File).build()?;
+    /// assert!(db.file().is_some_and(|f| f.is_file()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn storage(&mut self, storage: Storage) -> &mut Self {
+        self.place(storage)
     }
 
     /// How long a connection waits for a lock held by another before SQLite reports
@@ -397,12 +418,14 @@ impl Builder {
         self.request(&seeds)?.fingerprint()
     }
 
-    /// A new database in a new folder inside the system temp folder.
+    /// A new database where [`storage`](Self::storage) says, else where
+    /// `SQLITE_TESTDB_STORAGE` says, else in a new folder inside the system temp folder.
     ///
     /// # Errors
     ///
-    /// See [`TestDb::new`]; also [`Error::UnknownVersion`] for a version not in the set and
-    /// [`Error::Seed`] for seed SQL that fails.
+    /// See [`TestDb::new`]; also [`Error::UnknownVersion`] for a version not in the set,
+    /// [`Error::Seed`] for seed SQL that fails, [`Error::ConflictingSettings`] for two
+    /// storages asked for.
     ///
     /// # Examples
     ///
@@ -415,17 +438,18 @@ impl Builder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn build(&self) -> Result<TestDb> {
-        match self.placement()? {
-            Placement::SharedFolder => {
+        match self.placement()?.map_or_else(storage::from_env, Ok)? {
+            Storage::SharedFolder => {
                 let folder = cache::databases_dir(self.cache_dir.as_deref())?;
-                self.build_at(Placement::SharedFolder, &folder)
+                self.build_at(Storage::SharedFolder, &folder)
             }
             placement => self.build_at(placement, &std::env::temp_dir()),
         }
     }
 
-    /// A new database in a new folder inside `parent` (a tmpfs, say); with
-    /// [`shared_folder`](Self::shared_folder), straight in `parent`.
+    /// A new database file in a new folder inside `parent` (a tmpfs, say); with
+    /// [`shared_folder`](Self::shared_folder), straight in `parent`. Always a file:
+    /// `SQLITE_TESTDB_STORAGE` does not apply.
     ///
     /// # Errors
     ///
@@ -442,10 +466,10 @@ impl Builder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn build_in(&self, parent: impl AsRef<Path>) -> Result<TestDb> {
-        let placement = self.placement()?;
-        if placement == Placement::InMemory {
+        let placement = self.placement()?.unwrap_or_default();
+        if placement == Storage::Memory {
             return Err(Error::ConflictingSettings {
-                first: Placement::InMemory.setting(),
+                first: Storage::Memory.setting(),
                 second: "build_in(..)",
                 reason: "an in-memory database has no folder",
             });
@@ -453,37 +477,37 @@ impl Builder {
         self.build_at(placement, parent.as_ref())
     }
 
-    /// Where databases go, unless two places were asked for.
-    fn placement(&self) -> Result<Placement> {
+    /// Where databases go, `None` when no setting chose, unless two places were asked for.
+    fn placement(&self) -> Result<Option<Storage>> {
         match self.conflict {
             Some((first, second)) => Err(Error::ConflictingSettings {
                 first: first.setting(),
                 second: second.setting(),
                 reason: "a database goes to one place",
             }),
-            None => Ok(self.placement.unwrap_or_default()),
+            None => Ok(self.placement),
         }
     }
 
     /// A new database placed as `placement` says, in `folder` (the folder that gets a new
     /// folder of its own, or the shared folder).
-    fn build_at(&self, placement: Placement, folder: &Path) -> Result<TestDb> {
+    fn build_at(&self, placement: Storage, folder: &Path) -> Result<TestDb> {
         let keep = self.keep.map_or_else(keep::from_env, Ok)?;
         let seeds = self.seeds()?;
         let request = self.request(&seeds)?;
         let template = template::obtain(&request)?;
 
         let (storage, path) = match placement {
-            Placement::InMemory => {
-                let name = Storage::memory_uri();
+            Storage::Memory => {
+                let name = Backing::memory_uri();
                 let keeper = template::open_in_memory(&request, template, &name)?;
-                (Storage::memory(keeper), PathBuf::from(name))
+                (Backing::memory(keeper), PathBuf::from(name))
             }
-            Placement::OwnFolder | Placement::SharedFolder => {
-                let (storage, path) = if placement == Placement::OwnFolder {
-                    Storage::own_folder(folder)?
+            Storage::File | Storage::SharedFolder => {
+                let (storage, path) = if placement == Storage::File {
+                    Backing::own_folder(folder)?
                 } else {
-                    Storage::in_shared_folder(folder)
+                    Backing::in_shared_folder(folder)
                 };
                 // On failure a new folder goes with `storage`; `copy_to` removes a
                 // half-written file.

@@ -8,7 +8,7 @@ use rusqlite::Connection;
 
 use super::keep::Keep;
 use super::snapshot::Snapshot;
-use super::storage::{Storage, file_uri};
+use super::storage::{Backing, Storage, file_uri};
 use crate::connection::ConnectOptions;
 #[cfg(feature = "r2d2")]
 use crate::connection::Pool;
@@ -47,7 +47,7 @@ pub struct TestDb {
     connect: Arc<ConnectOptions>,
     keep: Keep,
     /// Declared last: it is dropped after everything else.
-    storage: Storage,
+    storage: Backing,
 }
 
 impl TestDb {
@@ -55,8 +55,9 @@ impl TestDb {
     /// that is always removed: where replay checks start.
     ///
     /// Its connections skip fsyncs, and it is in WAL mode.
+    #[cfg(feature = "check")]
     pub(crate) fn empty(migrations: &Migrations, connect: &ConnectOptions) -> Result<Self> {
-        let (storage, path) = Storage::own_folder(&std::env::temp_dir())?;
+        let (storage, path) = Backing::own_folder(&std::env::temp_dir())?;
         let db = TestDb::scratch(path, storage, migrations, connect);
         let conn = db.connect.open(&db.path, true)?;
         conn.pragma_update(None, "journal_mode", "wal")
@@ -68,12 +69,13 @@ impl TestDb {
     /// A copy of the database file `source` (and of its `-wal` file, if there is one),
     /// never opened itself, in a folder of its own that is always removed: what an upgrade
     /// check works on. Its connections skip fsyncs.
+    #[cfg(feature = "check")]
     pub(crate) fn copy_of(
         source: &Path,
         migrations: &Migrations,
         connect: &ConnectOptions,
     ) -> Result<Self> {
-        let (storage, path) = Storage::own_folder(&std::env::temp_dir())?;
+        let (storage, path) = Backing::own_folder(&std::env::temp_dir())?;
         std::fs::copy(source, &path).map_err(|e| Error::io("copy database", source, e))?;
         let mut wal = source.as_os_str().to_owned();
         wal.push("-wal");
@@ -89,9 +91,10 @@ impl TestDb {
 
     /// A database at `path` in `storage`, always removed, whose connections skip fsyncs:
     /// what the replay checks work on.
+    #[cfg(feature = "check")]
     fn scratch(
         path: PathBuf,
-        storage: Storage,
+        storage: Backing,
         migrations: &Migrations,
         connect: &ConnectOptions,
     ) -> Self {
@@ -114,7 +117,7 @@ impl TestDb {
         migrations: Migrations,
         connect: Arc<ConnectOptions>,
         keep: Keep,
-        storage: Storage,
+        storage: Backing,
     ) -> Self {
         let uri = if storage.is_memory() {
             path.to_string_lossy().into_owned()
@@ -131,35 +134,50 @@ impl TestDb {
         }
     }
 
-    /// The database file.
+    /// The database file; for an [in-memory](crate::Builder::in_memory) database, which has
+    /// no file, its [`uri`](Self::uri) as a path (`file:/sqlite-testdb-<uuid>.sqlite?vfs=memdb`).
     ///
-    /// # Panics
-    ///
-    /// For an [in-memory](crate::Builder::in_memory) database, which has no file: the message says
-    /// so and gives its [`uri`](Self::uri), the way to open it. Check
-    /// [`is_in_memory`](Self::is_in_memory) first in code that takes both kinds.
+    /// Either way `rusqlite::Connection::open(db.path())` opens this database (rusqlite opens
+    /// with `SQLITE_OPEN_URI`), but only a file is something to `stat`, copy or hand to the
+    /// `sqlite3` shell: code that needs a real file takes [`file`](Self::file), and code
+    /// that opens the database from an application takes [`uri`](Self::uri), which works in
+    /// every mode.
     ///
     /// # Examples
     ///
     /// ```
     /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);")?])?;
-    /// let db = sqlite_testdb::TestDb::new(&m)?;
+    /// use sqlite_testdb::TestDb;
+    ///
+    /// let db = TestDb::new(&m)?;
     /// assert!(db.path().is_file());
     /// assert_eq!(db.path().extension(), Some(std::ffi::OsStr::new("sqlite")));
     /// let plain = rusqlite::Connection::open(db.path())?; // any SQLite client can open it
     /// # drop(plain);
+    ///
+    /// let memory = TestDb::builder(&m).in_memory().build()?;
+    /// assert_eq!(memory.path(), std::path::Path::new(memory.uri())); // no file: the URI
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    #[track_caller]
     pub fn path(&self) -> &Path {
-        assert!(
-            !self.is_in_memory(),
-            "sqlite-testdb: {} is an in-memory test database, which has no file and so no \
-             path: open it by its URI, TestDb::uri(), with SQLITE_OPEN_URI (rusqlite's \
-             Connection::open sets it)",
-            self.uri
-        );
         &self.path
+    }
+
+    /// The database file, `None` for an [in-memory](crate::Builder::in_memory) database.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// use sqlite_testdb::TestDb;
+    ///
+    /// let db = TestDb::new(&m)?;
+    /// assert!(db.file().is_some_and(|f| f.is_file()));
+    /// assert_eq!(TestDb::builder(&m).in_memory().build()?.file(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn file(&self) -> Option<&Path> {
+        (!self.is_in_memory()).then_some(self.path.as_path())
     }
 
     /// A `file:` URI that opens this database: the file's path as a URI, or for an
@@ -194,7 +212,7 @@ impl TestDb {
     }
 
     /// Whether this is an [in-memory](crate::Builder::in_memory) database, which has a
-    /// [`uri`](Self::uri) but no [`path`](Self::path).
+    /// [`uri`](Self::uri) but no [`file`](Self::file).
     ///
     /// # Examples
     ///
@@ -208,6 +226,23 @@ impl TestDb {
     /// ```
     pub fn is_in_memory(&self) -> bool {
         self.storage.is_memory()
+    }
+
+    /// Where this database lives: what [`Builder::storage`](crate::Builder::storage) or
+    /// `SQLITE_TESTDB_STORAGE` chose.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+    /// use sqlite_testdb::{Storage, TestDb};
+    ///
+    /// let db = TestDb::builder(&m).shared_folder().build()?;
+    /// assert_eq!(db.storage(), Storage::SharedFolder);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn storage(&self) -> Storage {
+        self.storage.kind()
     }
 
     /// The migrations this database was made from.

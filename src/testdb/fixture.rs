@@ -17,7 +17,10 @@ use crate::{Error, Migrations};
 /// `$CARGO_MANIFEST_DIR/migrations`: the `migrations/` folder of the crate under test, found
 /// at run time (cargo and nextest set `CARGO_MANIFEST_DIR` for every test they run).
 ///
-/// The folder is loaded once per process; the template is built once per machine.
+/// The folder is loaded once per process; the template is built once per machine. Where
+/// the database lives (a file of its own, the shared folder, memory) follows
+/// `SQLITE_TESTDB_STORAGE`, as for [`TestDb::new`]: open it from the application by
+/// [`TestDb::uri`], which works in every mode.
 ///
 /// # Panics
 ///

@@ -18,3 +18,4 @@ pub use database::TestDb;
 pub use fixture::test_db;
 pub use keep::Keep;
 pub use snapshot::Snapshot;
+pub use storage::Storage;

@@ -2,7 +2,7 @@
 //! removed or kept when it goes.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use rusqlite::Connection;
 use tempfile::TempDir;
@@ -10,31 +10,91 @@ use uuid::Uuid;
 
 use crate::{Error, Result};
 
-/// Where a [`Builder`](super::Builder) puts a test database.
+/// Where a test database lives: a file in a folder of its own, a file in a folder shared
+/// with other test databases, or memory.
+///
+/// The default comes from `SQLITE_TESTDB_STORAGE` (`file`, `shared` or `memory`), read once
+/// per process, and is [`Storage::File`] when the variable is unset: a suite switches where
+/// its databases live without a code change. [`Builder::storage`](crate::Builder::storage)
+/// (or its shortcuts [`in_memory`](crate::Builder::in_memory) and
+/// [`shared_folder`](crate::Builder::shared_folder)) overrides it, and
+/// [`build_in`](crate::Builder::build_in) always makes a file.
+///
+/// # Examples
+///
+/// ```
+/// # let m = sqlite_testdb::Migrations::from_migrations([refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY);")?])?;
+/// use sqlite_testdb::{Storage, TestDb};
+///
+/// let db = TestDb::builder(&m).storage(Storage::Memory).build()?;
+/// assert_eq!(db.file(), None);
+/// let conn = rusqlite::Connection::open(db.uri())?;
+/// conn.execute("INSERT INTO users DEFAULT VALUES", [])?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum Placement {
-    /// A new folder of its own, in the system temp folder or the folder given to `build_in`.
+#[non_exhaustive]
+pub enum Storage {
+    /// A file in a new folder of its own, in the system temp folder or the folder given to
+    /// [`build_in`](crate::Builder::build_in). This is the default (`file`).
     #[default]
-    OwnFolder,
-    /// Straight in one folder shared with other test databases.
+    File,
+    /// A file straight in a folder shared with other test databases (`shared`): see
+    /// [`Builder::shared_folder`](crate::Builder::shared_folder).
     SharedFolder,
-    /// In memory, no file.
-    InMemory,
+    /// In memory, no file (`memory`): see [`Builder::in_memory`](crate::Builder::in_memory).
+    Memory,
 }
 
-impl Placement {
-    /// The builder method that asks for this placement, for error messages.
+impl Storage {
+    /// The builder method that asks for this storage, for error messages.
     pub(crate) fn setting(self) -> &'static str {
         match self {
-            Placement::OwnFolder => "a folder of its own (the default)",
-            Placement::SharedFolder => "shared_folder()",
-            Placement::InMemory => "in_memory()",
+            Storage::File => "storage(Storage::File)",
+            Storage::SharedFolder => "shared_folder()",
+            Storage::Memory => "in_memory()",
         }
     }
 }
 
+/// Name of the variable that sets the default [`Storage`].
+const STORAGE_VAR: &str = "SQLITE_TESTDB_STORAGE";
+
+const STORAGE_VALUES: &str = "file, shared, memory";
+
+/// The storage from `SQLITE_TESTDB_STORAGE`, read once per process; [`Storage::File`] when
+/// unset or empty.
+///
+/// # Errors
+///
+/// [`Error::Env`] when the variable holds anything else than the documented values.
+pub(crate) fn from_env() -> Result<Storage> {
+    static STORAGE: OnceLock<std::result::Result<Storage, String>> = OnceLock::new();
+    STORAGE
+        .get_or_init(|| {
+            let value = std::env::var_os(STORAGE_VAR).unwrap_or_default();
+            let value = value.to_string_lossy();
+            parse_storage(&value).ok_or_else(|| value.into_owned())
+        })
+        .clone()
+        .map_err(|value| Error::Env {
+            var: STORAGE_VAR,
+            value,
+            expected: STORAGE_VALUES,
+        })
+}
+
+fn parse_storage(value: &str) -> Option<Storage> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "" | "file" => Some(Storage::File),
+        "shared" => Some(Storage::SharedFolder),
+        "memory" => Some(Storage::Memory),
+        _ => None,
+    }
+}
+
 /// A test database's files, or its in-memory connection, while its `TestDb` owns them.
-pub(crate) enum Storage {
+pub(crate) enum Backing {
     /// A file in a folder of its own; `None` once kept or removed.
     File(Option<TempDir>),
     /// A file in a folder shared with other databases: the file and SQLite's `-wal`, `-shm`
@@ -46,24 +106,24 @@ pub(crate) enum Storage {
     Memory(Option<Mutex<Connection>>),
 }
 
-impl Storage {
+impl Backing {
     /// A new private folder in `parent`, and the path of the database file to put in it.
-    pub(crate) fn own_folder(parent: &Path) -> Result<(Storage, PathBuf)> {
+    pub(crate) fn own_folder(parent: &Path) -> Result<(Backing, PathBuf)> {
         let (dir, path) = new_folder(parent)?;
-        Ok((Storage::File(Some(dir)), path))
+        Ok((Backing::File(Some(dir)), path))
     }
 
     /// A new database file's path straight in `folder`.
-    pub(crate) fn in_shared_folder(folder: &Path) -> (Storage, PathBuf) {
+    pub(crate) fn in_shared_folder(folder: &Path) -> (Backing, PathBuf) {
         (
-            Storage::SharedFolder(true),
+            Backing::SharedFolder(true),
             folder.join(database_file_name()),
         )
     }
 
     /// An in-memory database kept alive by `keeper`, and the URI that names it.
-    pub(crate) fn memory(keeper: Connection) -> Storage {
-        Storage::Memory(Some(Mutex::new(keeper)))
+    pub(crate) fn memory(keeper: Connection) -> Backing {
+        Backing::Memory(Some(Mutex::new(keeper)))
     }
 
     /// A new in-memory database's name in the `memdb` VFS, as a `file:` URI.
@@ -79,12 +139,12 @@ impl Storage {
     /// a file it is written to now, in a new temp folder.
     pub(crate) fn keep(&mut self, path: &Path) -> Result<Option<PathBuf>> {
         match self {
-            Storage::File(dir) => Ok(dir.take().map(|dir| {
+            Backing::File(dir) => Ok(dir.take().map(|dir| {
                 let _ = dir.keep();
                 path.to_path_buf()
             })),
-            Storage::SharedFolder(owned) => Ok(std::mem::take(owned).then(|| path.to_path_buf())),
-            Storage::Memory(conn) => match conn.take().map(Mutex::into_inner) {
+            Backing::SharedFolder(owned) => Ok(std::mem::take(owned).then(|| path.to_path_buf())),
+            Backing::Memory(conn) => match conn.take().map(Mutex::into_inner) {
                 Some(Ok(conn)) => save(&conn).map(Some),
                 _ => Ok(None),
             },
@@ -96,7 +156,7 @@ impl Storage {
     /// in-memory database has none: it goes when its last connection closes.
     pub(crate) fn remove(&mut self, path: &Path) -> Result<()> {
         match self {
-            Storage::File(dir) => match dir.take() {
+            Backing::File(dir) => match dir.take() {
                 Some(dir) => {
                     let folder = dir.path().to_path_buf();
                     dir.close()
@@ -104,14 +164,14 @@ impl Storage {
                 }
                 None => Ok(()),
             },
-            Storage::SharedFolder(owned) => {
+            Backing::SharedFolder(owned) => {
                 if std::mem::take(owned) {
                     remove_database_files(path)
                 } else {
                     Ok(())
                 }
             }
-            Storage::Memory(_) => Ok(()),
+            Backing::Memory(_) => Ok(()),
         }
     }
 
@@ -119,7 +179,7 @@ impl Storage {
     /// [`remove`](Self::remove).
     pub(crate) fn close(&mut self, path: &Path) -> Result<()> {
         match self {
-            Storage::Memory(conn) => match conn.take().map(Mutex::into_inner) {
+            Backing::Memory(conn) => match conn.take().map(Mutex::into_inner) {
                 Some(Ok(conn)) => conn
                     .close()
                     .map_err(|(_, e)| Error::sqlite("close", path, e)),
@@ -129,9 +189,18 @@ impl Storage {
         }
     }
 
+    /// Which [`Storage`] this is.
+    pub(crate) fn kind(&self) -> Storage {
+        match self {
+            Backing::File(_) => Storage::File,
+            Backing::SharedFolder(_) => Storage::SharedFolder,
+            Backing::Memory(_) => Storage::Memory,
+        }
+    }
+
     /// Whether the database is in memory.
     pub(crate) fn is_memory(&self) -> bool {
-        matches!(self, Storage::Memory(_))
+        matches!(self, Backing::Memory(_))
     }
 }
 
@@ -206,6 +275,17 @@ pub(crate) fn file_uri(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn storage_values_parse_with_file_as_the_default() {
+        assert_eq!(Storage::default(), Storage::File);
+        assert_eq!(parse_storage(""), Some(Storage::File));
+        assert_eq!(parse_storage("file"), Some(Storage::File));
+        assert_eq!(parse_storage(" Shared "), Some(Storage::SharedFolder));
+        assert_eq!(parse_storage("MEMORY"), Some(Storage::Memory));
+        assert_eq!(parse_storage("disk"), None);
+        assert_eq!(parse_storage("in-memory"), None);
+    }
 
     #[test]
     fn file_uri_escapes_what_sqlite_reads_as_uri_syntax() {

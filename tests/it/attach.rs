@@ -89,8 +89,9 @@ fn a_failing_open_hands_back_its_error_and_removes_the_database() -> TestResult 
         })
         .err()
         .ok_or("opening a missing file succeeded")?;
-    assert!(err.to_string().contains("unable to open"), "{err}");
     let path = seen.ok_or("open was not called")?;
+    assert!(err.to_string().contains(&format!("{path:?}")), "{err}");
+    assert!(common::chain(&err).contains("unable to open"), "{err}");
     assert!(!path.exists());
     Ok(())
 }
@@ -186,5 +187,149 @@ fn attached_pool_store_is_dropped_before_the_file() -> TestResult {
     drop(store);
     assert!(!path.exists());
     assert!(!path.parent().is_some_and(Path::exists));
+    Ok(())
+}
+
+/// An application's own error, as applications write them: its store's errors and the
+/// test databases' errors, each converted by `From`.
+#[derive(Debug)]
+enum AppError {
+    Store(rusqlite::Error),
+    TestDb(sqlite_testdb::Error),
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AppError::Store(_) => f.write_str("store failed"),
+            AppError::TestDb(_) => f.write_str("test database failed"),
+        }
+    }
+}
+
+impl std::error::Error for AppError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AppError::Store(e) => Some(e),
+            AppError::TestDb(e) => Some(e),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for AppError {
+    fn from(e: rusqlite::Error) -> Self {
+        AppError::Store(e)
+    }
+}
+
+impl From<sqlite_testdb::Error> for AppError {
+    fn from(e: sqlite_testdb::Error) -> Self {
+        AppError::TestDb(e)
+    }
+}
+
+/// A store whose constructors return the application's error.
+struct AppStore {
+    conn: Connection,
+}
+
+impl AppStore {
+    fn open(uri: &str) -> Result<AppStore, AppError> {
+        Ok(AppStore {
+            conn: Connection::open(uri)?,
+        })
+    }
+
+    fn users(&self) -> Result<i64, AppError> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM users", [], |r| r.get(0))?)
+    }
+}
+
+#[test]
+fn attach_takes_the_applications_own_error_type() -> Result<(), AppError> {
+    let m = example_migrations()?;
+    // `?` inside converts the test database's errors into the application's, and `?` on the
+    // result converts back into it.
+    let store = TestDb::new(&m)?.attach(|db| {
+        assert_eq!(db.version()?, Some(7));
+        AppStore::open(db.uri())
+    })?;
+    assert_eq!(store.users()?, 0);
+
+    let missing = TestDb::new(&m)?
+        .attach(|db| AppStore::open(&format!("{}.missing?mode=rw", db.uri())))
+        .err()
+        .ok_or(AppError::Store(rusqlite::Error::InvalidQuery))?;
+    // The error names the database, and the application's own error is its source.
+    assert!(
+        matches!(&missing, sqlite_testdb::Error::Attach { path, .. } if path.extension() == Some("sqlite".as_ref())),
+        "{missing:?}"
+    );
+    let source = std::error::Error::source(&missing)
+        .and_then(|s| s.downcast_ref::<AppError>())
+        .ok_or(AppError::Store(rusqlite::Error::InvalidQuery))?;
+    assert!(matches!(source, AppError::Store(_)), "{source:?}");
+    // And `?` turns it into the application's error.
+    let converted: AppError = missing.into();
+    assert!(matches!(converted, AppError::TestDb(_)));
+    Ok(())
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A store constructor of an application whose errors are boxed.
+fn open_boxed(uri: &str) -> Result<Store, BoxError> {
+    if !uri.starts_with("file:") {
+        return Err("not a URI".into());
+    }
+    Ok(Store::open(uri)?)
+}
+
+#[test]
+fn attach_takes_a_boxed_error_in_a_test_returning_a_boxed_error() -> Result<(), BoxError> {
+    let m = example_migrations()?;
+    let store = TestDb::new(&m)?.attach(|db| {
+        db.version()?;
+        open_boxed(db.uri())
+    })?;
+    assert_eq!(store.users()?, 0);
+    Ok(())
+}
+
+#[test]
+fn attach_takes_a_boxed_error_in_a_test_returning_box_dyn_error() -> TestResult {
+    let m = example_migrations()?;
+    let store = TestDb::new(&m)?.attach(|db| open_boxed(db.uri()))?;
+    assert_eq!(store.users()?, 0);
+    let err = TestDb::new(&m)?
+        .attach(|db| open_boxed(&db.uri().replace("file:", "")))
+        .err()
+        .ok_or("a path that is no URI was opened")?;
+    assert!(
+        common::chain(&err).contains("caused by: not a URI"),
+        "{err}"
+    );
+    Ok(())
+}
+
+#[test]
+fn attach_returns_the_crates_own_errors_unwrapped() -> TestResult {
+    let m = example_migrations()?;
+    let err = TestDb::new(&m)?
+        .attach(|db| {
+            db.migrate_to(99)?;
+            db.connect()
+        })
+        .err()
+        .ok_or("migrating to V99 succeeded")?;
+    assert!(
+        matches!(
+            err,
+            sqlite_testdb::Error::UnknownVersion { version: 99, .. }
+        ),
+        "{err:?}"
+    );
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `replay::check_from`: the upgrade of a real database, checked on a copy of it, whose
 //! original is never written.
+#![cfg(feature = "check")]
 
 use std::fs;
 use std::path::Path;

@@ -326,3 +326,15 @@ fn no_source_file_grows_past_the_limit() -> TestResult {
     assert!(long.is_empty(), "{long:#?}");
     Ok(())
 }
+
+#[test]
+fn readme_shows_both_set_up_commands() -> TestResult {
+    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))?;
+    for command in ["cargo run --example quickstart", "cargo test "] {
+        assert!(
+            readme.lines().any(|l| l.starts_with(command)),
+            "README.md has no line starting with {command:?}"
+        );
+    }
+    Ok(())
+}

@@ -1,4 +1,5 @@
 //! `replay::check`: whole migration sets, good and deliberately bad.
+#![cfg(feature = "check")]
 
 use crate::common;
 use std::time::Duration;

@@ -1,5 +1,6 @@
 //! `replay::check_with_data`: migrations that pass on an empty database and fail, or lose
 //! data, on one holding rows; the row generator; determinism; `expect_changes`.
+#![cfg(feature = "check")]
 
 use crate::common;
 use std::collections::BTreeSet;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::common::{EXAMPLE_TABLES, chain, example_migrations, run_child, tables};
 use rusqlite::functions::FunctionFlags;
-use sqlite_testdb::{Error, Keep, Migrations, TestDb};
+use sqlite_testdb::{Error, Keep, Migrations, Storage, TestDb};
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
 
@@ -227,6 +227,164 @@ fn invalid_keep_value_is_an_error_naming_the_variable() -> TestResult {
         "{stdout}"
     );
     assert!(stdout.contains("child builder: ok"), "{stdout}");
+    Ok(())
+}
+
+/// One line about a database the storage tests' child made: its storage, and where it is.
+fn describe(what: &str, db: &sqlite_testdb::Result<TestDb>) -> String {
+    match db {
+        Ok(db) => {
+            let place = match db.file() {
+                Some(file) if file.parent().is_some_and(|p| p.ends_with("databases")) => {
+                    "shared folder"
+                }
+                Some(file) if file.is_file() => "file",
+                Some(_) => "missing file",
+                None if db.uri().ends_with("?vfs=memdb") => "memdb",
+                None => "no file, no memdb",
+            };
+            format!("child {what}: {:?} in {place}", db.storage())
+        }
+        Err(e) => format!("child {what} error: {e}"),
+    }
+}
+
+/// Child of the `SQLITE_TESTDB_STORAGE` tests: makes databases the default way and with
+/// builder settings, and prints where each went.
+#[test]
+#[ignore = "run as a child process by the SQLITE_TESTDB_STORAGE tests"]
+fn child_reports_where_its_databases_live() {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    let m = example_migrations().unwrap_or_else(|e| panic!("{e}"));
+    let parent = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let lines = [
+        describe("new", &TestDb::new(&m)),
+        describe("builder", &TestDb::builder(&m).build()),
+        describe(
+            "storage(File)",
+            &TestDb::builder(&m).storage(Storage::File).build(),
+        ),
+        describe("in_memory", &TestDb::builder(&m).in_memory().build()),
+        describe(
+            "shared_folder",
+            &TestDb::builder(&m).shared_folder().build(),
+        ),
+        describe("build_in", &TestDb::builder(&m).build_in(parent.path())),
+    ];
+    for line in lines {
+        println!("{line}");
+    }
+    #[cfg(feature = "rstest")]
+    {
+        let fixture = std::panic::catch_unwind(sqlite_testdb::test_db);
+        match fixture {
+            Ok(db) => println!("{}", describe("fixture", &Ok(db))),
+            Err(_) => println!("child fixture error: panicked"),
+        }
+    }
+}
+
+/// What the storage child printed, with `SQLITE_TESTDB_STORAGE` set to `value` (unset for
+/// `None`).
+fn storage_child(value: Option<&str>) -> std::result::Result<String, Box<dyn std::error::Error>> {
+    let mut envs = vec![(CHILD, "1")];
+    if let Some(value) = value {
+        envs.push(("SQLITE_TESTDB_STORAGE", value));
+    }
+    let out = run_child("child_reports_where_its_databases_live", &envs)?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(stdout)
+}
+
+/// Asserts `stdout` holds each of `lines`.
+fn assert_lines(stdout: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(
+            stdout.lines().any(|l| l.ends_with(line)),
+            "no {line:?} in:\n{stdout}"
+        );
+    }
+}
+
+/// The lines every run of the storage child prints, whatever the variable says: builder
+/// settings win over it, and `build_in` always makes a file.
+const BUILDER_LINES: [&str; 4] = [
+    "child storage(File): File in file",
+    "child in_memory: Memory in memdb",
+    "child shared_folder: SharedFolder in shared folder",
+    "child build_in: File in file",
+];
+
+#[test]
+fn storage_is_a_file_of_its_own_when_the_variable_is_unset_or_file() -> TestResult {
+    for value in [None, Some("file"), Some("")] {
+        let stdout = storage_child(value)?;
+        assert_lines(
+            &stdout,
+            &["child new: File in file", "child builder: File in file"],
+        );
+        assert_lines(&stdout, &BUILDER_LINES);
+        #[cfg(feature = "rstest")]
+        assert_lines(&stdout, &["child fixture: File in file"]);
+    }
+    Ok(())
+}
+
+#[test]
+fn storage_variable_shared_puts_databases_in_the_shared_folder() -> TestResult {
+    let stdout = storage_child(Some("shared"))?;
+    assert_lines(
+        &stdout,
+        &[
+            "child new: SharedFolder in shared folder",
+            "child builder: SharedFolder in shared folder",
+        ],
+    );
+    assert_lines(&stdout, &BUILDER_LINES);
+    #[cfg(feature = "rstest")]
+    assert_lines(&stdout, &["child fixture: SharedFolder in shared folder"]);
+    Ok(())
+}
+
+#[test]
+fn storage_variable_memory_makes_in_memory_databases() -> TestResult {
+    let stdout = storage_child(Some("memory"))?;
+    assert_lines(
+        &stdout,
+        &[
+            "child new: Memory in memdb",
+            "child builder: Memory in memdb",
+        ],
+    );
+    assert_lines(&stdout, &BUILDER_LINES);
+    #[cfg(feature = "rstest")]
+    assert_lines(&stdout, &["child fixture: Memory in memdb"]);
+    Ok(())
+}
+
+#[test]
+fn invalid_storage_value_is_an_error_naming_the_variable() -> TestResult {
+    let stdout = storage_child(Some("disk"))?;
+    let error = "invalid value \"disk\" for env var SQLITE_TESTDB_STORAGE: \
+                 expected one of file, shared, memory";
+    assert_lines(
+        &stdout,
+        &[
+            &format!("child new error: {error}"),
+            &format!("child builder error: {error}"),
+        ],
+    );
+    // A builder that chooses never reads the variable.
+    assert_lines(&stdout, &BUILDER_LINES);
+    #[cfg(feature = "rstest")]
+    assert_lines(&stdout, &["child fixture error: panicked"]);
     Ok(())
 }
 

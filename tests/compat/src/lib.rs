@@ -6,6 +6,22 @@ use std::path::Path;
 use rusqlite::{params, Connection, OpenFlags};
 
 /// The application's migrations, embedded by refinery 0.8.
+///
+/// sqlite-testdb reads their runner with `sqlite_testdb::migrations!`;
+/// `Migrations::from_runner` takes only a refinery 0.10 runner, and says so:
+///
+/// ```compile_fail,E0277
+/// use sqlite_testdb_compat::embedded;
+///
+/// let m = sqlite_testdb::Migrations::from_runner(embedded::migrations::runner());
+/// ```
+///
+/// ```
+/// use sqlite_testdb_compat::embedded;
+///
+/// let m = sqlite_testdb::migrations!(embedded::migrations::runner()).unwrap();
+/// assert_eq!(m.latest(), 3);
+/// ```
 pub mod embedded {
     refinery::embed_migrations!("migrations");
 }

@@ -6,16 +6,38 @@ use rstest::{fixture, rstest};
 use sqlite_testdb::{test_db, Attached, Migrations, TestDb};
 use sqlite_testdb_compat::{embedded, migrate, PoolStore, Store};
 
-/// The application's migrations, handed over from its refinery 0.8 runner.
+/// The application's migrations, read from its refinery 0.8 runner in one call, once per
+/// process.
 fn embedded_migrations() -> Migrations {
-    let runner = embedded::migrations::runner();
-    Migrations::from_parts(
-        runner
-            .get_migrations()
-            .iter()
-            .map(|m| (m.version(), m.name(), m.sql().unwrap_or_default())),
-    )
-    .unwrap()
+    sqlite_testdb::migrations!(embedded::migrations::runner()).unwrap()
+}
+
+#[test]
+fn a_refinery_0_8_runner_is_read_in_one_call_once_per_process() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static RUNNERS_MADE: AtomicUsize = AtomicUsize::new(0);
+    let counted = || {
+        sqlite_testdb::migrations!({
+            RUNNERS_MADE.fetch_add(1, Ordering::SeqCst);
+            embedded::migrations::runner()
+        })
+    };
+    let first = counted().unwrap();
+    let second = counted().unwrap();
+    assert_eq!(
+        RUNNERS_MADE.load(Ordering::SeqCst),
+        1,
+        "the runner was read again"
+    );
+    let names = |m: &Migrations| m.iter().map(|m| m.name().to_owned()).collect::<Vec<_>>();
+    assert_eq!(names(&first), names(&second));
+    assert_eq!(
+        first.len(),
+        embedded::migrations::runner().get_migrations().len()
+    );
+    assert_eq!(first.latest(), 3);
+    let db = TestDb::new(&second).unwrap();
+    assert_eq!(db.version().unwrap(), Some(3));
 }
 
 #[fixture]

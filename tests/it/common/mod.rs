@@ -66,7 +66,11 @@ pub fn child_command(test: &str, envs: &[(&str, &str)]) -> std::io::Result<Comma
         "--nocapture",
         "--test-threads=1",
     ]);
-    for var in ["SQLITE_TESTDB_KEEP", "SQLITE_TESTDB_CACHE_DIR"] {
+    for var in [
+        "SQLITE_TESTDB_KEEP",
+        "SQLITE_TESTDB_CACHE_DIR",
+        "SQLITE_TESTDB_STORAGE",
+    ] {
         cmd.env_remove(var);
     }
     cmd.envs(envs.iter().copied());
