@@ -73,6 +73,8 @@ macro_rules! checks {
         /// ```
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
+        // `IntegrityCheck` and `ForeignKeyCheck` are named after SQLite's PRAGMAs.
+        #[allow(clippy::enum_variant_names)]
         pub enum Check {
             $(
                 $(#[doc = $doc])*
