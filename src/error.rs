@@ -160,6 +160,33 @@ pub enum Error {
         source: refinery::Error,
     },
 
+    /// The function of a set made with `Migrations::from_fn` failed while it migrated a
+    /// database (for a template: the template being built, which is not kept).
+    #[error("{origin} failed on {path:?}")]
+    MigrationFn {
+        /// The set: `the migration function with key …`.
+        origin: String,
+        /// The database it ran on.
+        path: PathBuf,
+        /// The function's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+
+    /// An operation that needs the migrations one by one was asked of a set made with
+    /// `Migrations::from_fn`, which only migrates to the latest version.
+    #[error(
+        "{operation} is not supported for {origin}: a migration function only migrates to \
+         the latest version (read its version with PRAGMA user_version, or load the \
+         migrations with from_dir)"
+    )]
+    NotSupportedForFn {
+        /// The operation: `migrate_to`, `rollback_to`, `version`, `replay`, ….
+        operation: &'static str,
+        /// The set: `the migration function with key …`.
+        origin: String,
+    },
+
     /// `migrate_to` was asked for a version below the database's current one.
     #[error(
         "cannot migrate {path:?} to V{requested}: it is at V{current} already \

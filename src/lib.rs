@@ -207,7 +207,7 @@ mod testdb;
 #[cfg(feature = "r2d2")]
 pub use connection::Pool;
 pub use error::{Error, Result};
-pub use migrations::{DownScript, Migrations, Version};
+pub use migrations::{DownScript, Layout, Migrations, Version};
 pub use rows::DataOptions;
 pub use schema::{Schema, SchemaObject};
 pub use template::Fingerprint;

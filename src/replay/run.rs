@@ -15,6 +15,7 @@ pub(crate) fn run(
     settings: &Settings,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<ReplayReport> {
+    settings.migrations.require_steps("replay")?;
     if let Some(path) = &settings.upgrade {
         return upgrade::run(settings, path, progress);
     }

@@ -271,11 +271,14 @@ impl TestDb {
         self.connect.pool(&self.path)
     }
 
-    /// The highest version in refinery's history table, `None` when nothing is applied.
+    /// The highest version in the history table of the migrations' library (refinery's,
+    /// sqlx's or diesel's), `None` when nothing is applied.
     ///
     /// # Errors
     ///
-    /// [`Error::Refinery`] naming the file when the history cannot be read.
+    /// [`Error::Refinery`] or [`Error::Sqlite`] naming the file when the history cannot be
+    /// read; [`Error::NotSupportedForFn`] for migrations given as a function (read its
+    /// `PRAGMA user_version` instead).
     ///
     /// # Examples
     ///
@@ -286,7 +289,8 @@ impl TestDb {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn version(&self) -> Result<Option<Version>> {
-        history::last_applied(&mut self.connect()?, &self.path)
+        self.migrations.require_steps("version")?;
+        history::last_applied(&mut self.connect()?, &self.path, &self.migrations)
     }
 
     /// The database's [`Schema`]: tables, indexes, views and triggers, normalized.
@@ -333,9 +337,10 @@ impl TestDb {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn migrate_to(&self, version: Version) -> Result<()> {
+        self.migrations.require_steps("migrate_to")?;
         self.migrations.check_version(version)?;
         let mut conn = self.connect()?;
-        match history::last_applied(&mut conn, &self.path)? {
+        match history::last_applied(&mut conn, &self.path, &self.migrations)? {
             Some(current) if version < current => Err(Error::MigrateBackwards {
                 path: self.path.clone(),
                 current,
