@@ -269,14 +269,15 @@ pub enum Error {
         source: rusqlite::Error,
     },
 
-    /// A database to upgrade has no refinery history table, so its version is unknown.
-    #[error(
-        "{path:?} has no migration history (no refinery_schema_history table): its version \
-         is unknown"
-    )]
+    /// A database to upgrade has no history table of the migrations' library, so its
+    /// version is unknown.
+    #[error("{path:?} has no migration history (no {table} table): its version is unknown")]
     NoHistory {
         /// The database.
         path: PathBuf,
+        /// The history table it lacks: `refinery_schema_history`, `_sqlx_migrations` or
+        /// `__diesel_schema_migrations`.
+        table: &'static str,
     },
 
     /// A database to upgrade records migrations the folder does not have, or has them

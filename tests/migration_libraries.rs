@@ -138,7 +138,7 @@ fn sqlx_no_transaction_and_diesel_run_in_transaction_false_run_outside_a_transac
         .err()
         .ok_or("VACUUM ran in a transaction")?;
     assert!(
-        matches!(&err, Error::Migration { migration, applied: Some(1), .. } if migration == "V2__vacuum"),
+        matches!(&err, Error::Migration { migration, applied: Some(1), .. } if migration == "2 vacuum"),
         "{err:?}"
     );
     Ok(())
@@ -201,10 +201,23 @@ fn versions_migrate_to_and_rollback_to_write_and_remove_the_librarys_rows() -> T
 
 #[test]
 fn replay_checks_sqlx_and_diesel_folders_with_their_down_scripts() -> TestResult {
-    for dir in [sqlx_folder()?, diesel_folder()?] {
+    let names = [
+        [
+            "20240101000000 create users",
+            "20240202000000 tags",
+            "20240303000000 users email",
+        ],
+        [
+            "00000000000000_diesel_initial_setup",
+            "2024-02-02-000000_tags",
+            "2024-03-03-000000_users_email",
+        ],
+    ];
+    for (dir, names) in [sqlx_folder()?, diesel_folder()?].into_iter().zip(names) {
         let m = Migrations::from_dir(dir.path())?;
         let report = replay::check(&m)?;
-        assert_eq!(report.steps().len(), 3);
+        let steps: Vec<&str> = report.steps().iter().map(|s| s.migration()).collect();
+        assert_eq!(steps, names);
     }
     // With rows: the generator leaves the history tables alone.
     for dir in [sqlx_folder()?, diesel_folder()?] {
@@ -351,5 +364,56 @@ fn a_failing_migration_function_is_an_error_keeping_its_cause() -> TestResult {
         .map(ToString::to_string)
         .unwrap_or_default();
     assert!(cause.contains("CREAT"), "{cause}");
+    Ok(())
+}
+
+#[test]
+fn check_from_reads_sqlx_and_diesel_history_in_a_real_database() -> TestResult {
+    for dir in [sqlx_folder()?, diesel_folder()?] {
+        let m = Migrations::from_dir(dir.path())?;
+        let real = tempfile::tempdir()?;
+        let path = real.path().join("app.sqlite");
+        {
+            let db = TestDb::builder(&m).version(1).build()?;
+            db.connect()?
+                .execute("INSERT INTO users(email) VALUES ('a@x')", [])?;
+            std::fs::copy(db.path(), &path)?;
+        }
+        let report = replay::check_from(&m, &path)?;
+        let checked: Vec<_> = report.steps().iter().map(|s| s.version()).collect();
+        assert_eq!(checked, [2, 3], "upgraded from V1");
+    }
+
+    // An edited sqlx migration: its checksum in the database differs.
+    let dir = sqlx_folder()?;
+    let m = Migrations::from_dir(dir.path())?;
+    let real = tempfile::tempdir()?;
+    let path = real.path().join("app.sqlite");
+    std::fs::copy(TestDb::builder(&m).version(2).build()?.path(), &path)?;
+    rusqlite::Connection::open(&path)?.execute(
+        "UPDATE _sqlx_migrations SET checksum = x'00' WHERE version = 20240202000000",
+        [],
+    )?;
+    let err = replay::check_from(&m, &path).err();
+    assert!(
+        matches!(&err, Some(Error::HistoryMismatch { mismatches, .. })
+            if mismatches.len() == 1 && mismatches[0].contains("changed after it was applied")),
+        "{err:?}"
+    );
+
+    // A refinery database checked against a sqlx folder has no sqlx history.
+    let plain = real.path().join("plain.sqlite");
+    rusqlite::Connection::open(&plain)?.execute_batch(USERS)?;
+    let err = replay::check_from(&m, &plain).err();
+    assert!(
+        matches!(
+            &err,
+            Some(Error::NoHistory {
+                table: "_sqlx_migrations",
+                ..
+            })
+        ),
+        "{err:?}"
+    );
     Ok(())
 }

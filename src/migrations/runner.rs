@@ -81,7 +81,7 @@ fn run_recorded(
             continue;
         }
         apply(conn, migrations, migration).map_err(|source| Error::Migration {
-            migration: migration.to_string(),
+            migration: migrations.name_of(migration),
             file: migrations.file(version).map(Path::to_path_buf),
             path: path.to_path_buf(),
             applied: last,

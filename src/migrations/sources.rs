@@ -115,6 +115,12 @@ impl Migrations {
         })
     }
 
+    /// `migration` as its library names it (see [`label`](Self::label)).
+    pub(crate) fn name_of(&self, migration: &refinery::Migration) -> String {
+        self.label(migration.version())
+            .unwrap_or_else(|| migration.to_string())
+    }
+
     /// What the library records about the migration `version`.
     pub(crate) fn record(&self, version: Version) -> Option<&Record> {
         self.entry(version).map(|e| &e.record)

@@ -47,7 +47,7 @@ pub(crate) fn run(
             stop.get_or_insert(Stop::FailFast);
         }
         let report = StepReport {
-            migration: migration.to_string(),
+            migration: migrations.name_of(migration),
             version: migration.version(),
             file: migrations.file(migration.version()).map(ToOwned::to_owned),
             down: step.down,

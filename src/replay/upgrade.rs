@@ -46,7 +46,7 @@ pub(crate) fn run(
         stopped = !step.applied || (settings.fail_fast && !findings.is_empty());
         stopped_early = stopped && step.applied;
         let report = StepReport {
-            migration: migration.to_string(),
+            migration: migrations.name_of(migration),
             version,
             file: migrations.file(version).map(ToOwned::to_owned),
             down,
@@ -89,6 +89,10 @@ fn version_of(copy: &TestDb, original: &Path, migrations: &Migrations) -> Result
     if !history::exists(&conn, original, migrations)? {
         return Err(Error::NoHistory {
             path: original.to_path_buf(),
+            table: migrations
+                .layout()
+                .unwrap_or(crate::Layout::Refinery)
+                .history_table(),
         });
     }
     let applied = history::applied(&mut conn, original, migrations)?;
