@@ -146,7 +146,9 @@ pub enum Error {
         applied.map_or_else(|| "no migration was applied before it".into(), |v| format!("applied before it: up to V{v}"))
     )]
     Migration {
-        /// The failing migration, as refinery names it: `V3__client_secret_versions`.
+        /// The failing migration, as its library names it: `V3__client_secret_versions`
+        /// (refinery), `20240101000000 create users` (sqlx), `2024-01-15-120000_users`
+        /// (diesel).
         migration: String,
         /// Its file; `None` for a migration from a runner or built in code.
         file: Option<PathBuf>,

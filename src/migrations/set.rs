@@ -64,8 +64,11 @@ impl Migrations {
     /// with the down scripts beside them.
     ///
     /// A folder in diesel's layout, one sub-folder per migration
-    /// (`2024-01-15-120000_create_users/up.sql` and `down.sql`), is read too: its folders
-    /// become versions 1, 2, 3, … in the order of their names.
+    /// (`2024-01-15-120000_create_users/up.sql` and `down.sql`), or in sqlx's
+    /// (`20240101000000_create_users.sql`, or `.up.sql` with `.down.sql`) is read too: its
+    /// migrations become versions 1, 2, 3, … in their library's order, and a test database
+    /// carries that library's history table, so its own migrator finds nothing to do (see
+    /// [`Layout`](crate::Layout) and [`from_dir_as`](Self::from_dir_as)).
     ///
     /// Files are found and parsed by refinery's own loader. Where refinery would skip a file
     /// with a log warning, this is an error: a `.sql` file whose name does not match

@@ -352,9 +352,9 @@ impl TestDb {
     }
 
     /// Undoes every applied migration above `version`, newest first: runs its down script
-    /// (`V{n}__{name}.down.sql`) and removes its row from refinery's history table, in one
-    /// transaction per migration, each on a new connection. [`migrate_to`](Self::migrate_to)
-    /// can apply them again afterwards.
+    /// (`V{n}__{name}.down.sql`, sqlx's `.down.sql`, diesel's `down.sql`) and removes its
+    /// row from its library's history table, in one transaction per migration, each on a new
+    /// connection. [`migrate_to`](Self::migrate_to) can apply them again afterwards.
     ///
     /// `version` is one of the set's versions, or any version below the first to undo
     /// everything. Every down script needed is checked before any runs.
