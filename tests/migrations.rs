@@ -340,7 +340,7 @@ fn diesel_down_script_of_only_comments_is_irreversible() -> TestResult {
     let err = db.rollback_to(1).err();
     assert!(
         matches!(&err, Some(Error::MissingDownScript { migration, irreversible: true, expected: Some(p) })
-            if migration == "V2__purge" && p.ends_with("2024-02-01-000000_purge/down.sql")),
+            if migration == "2024-02-01-000000_purge" && p.ends_with("2024-02-01-000000_purge/down.sql")),
         "{err:?}"
     );
     Ok(())
