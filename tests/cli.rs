@@ -161,9 +161,9 @@ fn check_reads_the_diesel_layout_naming_migrations_by_their_folders() -> TestRes
     Ok(())
 }
 
-#[test]
-fn check_reads_the_sqlx_layout_naming_migrations_as_sqlx_does() -> TestResult {
-    let dir = tempfile::tempdir()?;
+/// A copy of the example migrations in sqlx's layout: `2024010N000000_<name>.up.sql` and
+/// `.down.sql`; the names sqlx gives them, in order.
+fn sqlx_copy(into: &Path) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let mut names = Vec::new();
     for entry in fs::read_dir(examples())? {
         let path = entry?.path();
@@ -182,18 +182,49 @@ fn check_reads_the_sqlx_layout_naming_migrations_as_sqlx_does() -> TestResult {
             continue;
         };
         let timestamp = 20240100000000 + version * 1_000_000;
-        fs::copy(
-            &path,
-            dir.path().join(format!("{timestamp}_{name}.{suffix}")),
-        )?;
+        fs::copy(&path, into.join(format!("{timestamp}_{name}.{suffix}")))?;
         if suffix == "up.sql" {
             names.push(format!("{timestamp} {}", name.replace('_', " ")));
         }
     }
     names.sort();
     assert_eq!(names.len(), 7);
+    Ok(names)
+}
+
+#[test]
+fn check_reads_the_sqlx_layout_naming_migrations_as_sqlx_does() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let names = sqlx_copy(dir.path())?;
     let run = run([OsStr::new("check"), arg(dir.path())])?;
     assert_clean_report(&run, &names.iter().map(String::as_str).collect::<Vec<_>>());
+    Ok(())
+}
+
+#[test]
+fn check_from_reads_sqlx_history_in_a_real_database() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let names = sqlx_copy(dir.path())?;
+    let m = sqlite_testdb::Migrations::from_dir(dir.path())?;
+    let parent = tempfile::tempdir()?;
+    let db = sqlite_testdb::TestDb::builder(&m)
+        .version(3)
+        .build_in(parent.path())?
+        .keep()?;
+    let run = run([
+        OsStr::new("check"),
+        arg(dir.path()),
+        OsStr::new("--from"),
+        arg(&db),
+    ])?;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 5, "{}", run.stdout);
+    assert!(
+        lines[1].starts_with(&format!("{} ", names[3])),
+        "{}",
+        run.stdout
+    );
     Ok(())
 }
 
