@@ -146,7 +146,9 @@ pub enum Error {
         applied.map_or_else(|| "no migration was applied before it".into(), |v| format!("applied before it: up to V{v}"))
     )]
     Migration {
-        /// The failing migration, as refinery names it: `V3__client_secret_versions`.
+        /// The failing migration, as its library names it: `V3__client_secret_versions`
+        /// (refinery), `20240101000000 create users` (sqlx), `2024-01-15-120000_users`
+        /// (diesel).
         migration: String,
         /// Its file; `None` for a migration from a runner or built in code.
         file: Option<PathBuf>,
@@ -158,6 +160,33 @@ pub enum Error {
         /// refinery's error, whose source is SQLite's.
         #[source]
         source: refinery::Error,
+    },
+
+    /// The function of a set made with `Migrations::from_fn` failed while it migrated a
+    /// database (for a template: the template being built, which is not kept).
+    #[error("{origin} failed on {path:?}")]
+    MigrationFn {
+        /// The set: `the migration function with key …`.
+        origin: String,
+        /// The database it ran on.
+        path: PathBuf,
+        /// The function's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+
+    /// An operation that needs the migrations one by one was asked of a set made with
+    /// `Migrations::from_fn`, which only migrates to the latest version.
+    #[error(
+        "{operation} is not supported for {origin}: a migration function only migrates to \
+         the latest version (read its version with PRAGMA user_version, or load the \
+         migrations with from_dir)"
+    )]
+    NotSupportedForFn {
+        /// The operation: `migrate_to`, `rollback_to`, `version`, `replay`, ….
+        operation: &'static str,
+        /// The set: `the migration function with key …`.
+        origin: String,
     },
 
     /// `migrate_to` was asked for a version below the database's current one.
@@ -243,14 +272,15 @@ pub enum Error {
         source: rusqlite::Error,
     },
 
-    /// A database to upgrade has no refinery history table, so its version is unknown.
-    #[error(
-        "{path:?} has no migration history (no refinery_schema_history table): its version \
-         is unknown"
-    )]
+    /// A database to upgrade has no history table of the migrations' library, so its
+    /// version is unknown.
+    #[error("{path:?} has no migration history (no {table} table): its version is unknown")]
     NoHistory {
         /// The database.
         path: PathBuf,
+        /// The history table it lacks: `refinery_schema_history`, `_sqlx_migrations` or
+        /// `__diesel_schema_migrations`.
+        table: &'static str,
     },
 
     /// A database to upgrade records migrations the folder does not have, or has them

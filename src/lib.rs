@@ -217,7 +217,7 @@ mod testdb;
 #[cfg(feature = "r2d2")]
 pub use connection::Pool;
 pub use error::{Error, Result};
-pub use migrations::{DownScript, Migrations, RefineryRunner, Version};
+pub use migrations::{DownScript, Layout, Migrations, RefineryRunner, Version};
 // What the `migrations!` macro expands to; not part of the API.
 #[doc(hidden)]
 pub use migrations::embedded::cached as __migrations_cached;

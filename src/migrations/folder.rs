@@ -1,6 +1,6 @@
 //! Migration folders: refinery's layout (`V{n}__{name}.sql`, with `V{n}__{name}.down.sql`
-//! beside it), read with refinery's own loader, and diesel's (`<timestamp>_<name>/up.sql`
-//! and `down.sql`).
+//! beside it), read with refinery's own loader, diesel's (`<timestamp>_<name>/up.sql` and
+//! `down.sql`) and sqlx's (`<timestamp>_<description>.sql`, or `.up.sql` and `.down.sql`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -8,20 +8,13 @@ use std::path::{Path, PathBuf};
 use refinery::Migration;
 
 use super::down_script::DownScript;
+use super::layout::Layout;
+use super::library::{self, Record, SqlxKind};
 use super::version::Version;
 use crate::{Error, Result};
 
 /// The suffix of a down script: `V3__sessions.down.sql` undoes `V3__sessions.sql`.
 const DOWN_SUFFIX: &str = ".down.sql";
-
-/// How a folder of migrations is laid out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Layout {
-    /// refinery's: `V{n}__{name}.sql`, with `V{n}__{name}.down.sql` beside it.
-    Refinery,
-    /// diesel's: `<timestamp>_<name>/up.sql` and `down.sql`.
-    Diesel,
-}
 
 /// What a folder holds: its migrations with their files and down scripts.
 pub(super) struct Folder {
@@ -29,11 +22,14 @@ pub(super) struct Folder {
     pub(super) dir: PathBuf,
     pub(super) layout: Layout,
     pub(super) entries: Vec<(Migration, Option<PathBuf>, Option<DownScript>)>,
+    /// The library's record of each entry, in the same order; empty for refinery's.
+    pub(super) records: Vec<Record>,
 }
 
-/// Loads the folder `dir`: refinery's layout, or diesel's when it has no refinery file and
-/// sub-folders holding `up.sql`.
-pub(super) fn load(dir: &Path) -> Result<Folder> {
+/// Loads the folder `dir` in `layout`, or when `None`: refinery's layout, else diesel's
+/// when it has sub-folders holding `up.sql`, else sqlx's when it has files named
+/// `<version>_<description>.sql`.
+pub(super) fn load(dir: &Path, layout: Option<Layout>) -> Result<Folder> {
     let canonical = dir
         .canonicalize()
         .map_err(|e| Error::io("read migrations folder", dir, e))?;
@@ -53,8 +49,19 @@ pub(super) fn load(dir: &Path) -> Result<Folder> {
                 source: e,
             })?
             .collect();
-    if ups.is_empty() && is_diesel_layout(&canonical) {
-        return load_diesel(canonical);
+    let layout = layout.unwrap_or(if !ups.is_empty() {
+        Layout::Refinery
+    } else if is_diesel_layout(&canonical) {
+        Layout::Diesel
+    } else if is_sqlx_layout(&canonical) {
+        Layout::Sqlx
+    } else {
+        Layout::Refinery
+    });
+    match layout {
+        Layout::Diesel => return load_diesel(canonical),
+        Layout::Sqlx => return load_sqlx(canonical),
+        Layout::Refinery => {}
     }
 
     let mut entries = Vec::with_capacity(ups.len());
@@ -106,6 +113,7 @@ pub(super) fn load(dir: &Path) -> Result<Folder> {
         dir: canonical,
         layout: Layout::Refinery,
         entries,
+        records: Vec::new(),
     })
 }
 
@@ -121,6 +129,7 @@ fn load_diesel(dir: PathBuf) -> Result<Folder> {
         .collect();
     folders.sort();
     let mut entries = Vec::with_capacity(folders.len());
+    let mut records = Vec::with_capacity(folders.len());
     for (index, folder) in folders.into_iter().enumerate() {
         let folder_name = folder
             .file_name()
@@ -151,12 +160,93 @@ fn load_diesel(dir: PathBuf) -> Result<Folder> {
         } else {
             None
         };
+        let metadata = folder.join("metadata.toml");
+        let metadata = if metadata.is_file() {
+            Some(read(&metadata)?)
+        } else {
+            None
+        };
+        let record = Record::diesel(&folder_name, metadata.as_deref()).ok_or_else(|| {
+            Error::BadDieselMigration {
+                path: folder.clone(),
+                reason: "its name is not <version>_<name>",
+            }
+        })?;
         entries.push((migration, Some(up), down));
+        records.push(record);
     }
     Ok(Folder {
         dir,
         layout: Layout::Diesel,
         entries,
+        records,
+    })
+}
+
+/// sqlx's layout: `<version>_<description>.sql`, or `.up.sql` with `.down.sql` beside it,
+/// in the folder itself (not its sub-folders, as sqlx reads it). Migrations are versions 1,
+/// 2, 3, … in the order of sqlx's versions. A `.sql` file sqlx would not read, or a down
+/// migration without its up migration, is an error.
+fn load_sqlx(dir: PathBuf) -> Result<Folder> {
+    let listing = fs::read_dir(&dir).map_err(|e| Error::io("read migrations folder", &dir, e))?;
+    let mut files: Vec<PathBuf> = listing
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    let mut ups: Vec<(i64, Record, PathBuf, String)> = Vec::new();
+    let mut downs: Vec<(i64, PathBuf, String)> = Vec::new();
+    for path in files {
+        let name = library::file_name(&path);
+        if !name.ends_with(".sql") {
+            continue;
+        }
+        let sql = read(&path)?;
+        let Some((record, kind)) = Record::sqlx(&name, &sql) else {
+            return Err(Error::BadMigrationName { path });
+        };
+        let Record::Sqlx { version, .. } = record else {
+            continue;
+        };
+        match kind {
+            SqlxKind::Down => downs.push((version, path, sql)),
+            SqlxKind::Up | SqlxKind::Simple => ups.push((version, record, path, sql)),
+        }
+    }
+    ups.sort_by_key(|(version, ..)| *version);
+    let mut entries = Vec::with_capacity(ups.len());
+    let mut records = Vec::with_capacity(ups.len());
+    for (index, (version, record, path, sql)) in ups.into_iter().enumerate() {
+        let stem = library::file_name(&path);
+        let description = stem
+            .split_once('_')
+            .map(|(_, rest)| rest.trim_end_matches(".sql").trim_end_matches(".up"))
+            .unwrap_or_default();
+        let mapped = Version::try_from(index + 1).unwrap_or(Version::MAX);
+        let name = library::refinery_name(description);
+        let migration = Migration::unapplied(&format!("V{mapped}__{name}"), &sql)
+            .map_err(|_| Error::BadMigrationName { path: path.clone() })?;
+        let down = match downs.iter().position(|(v, ..)| *v == version) {
+            Some(i) => {
+                let (_, down_path, down_sql) = downs.swap_remove(i);
+                Some(DownScript::new(Some(down_path), down_sql))
+            }
+            None => None,
+        };
+        entries.push((migration, Some(path), down));
+        records.push(record);
+    }
+    if let Some((_, path, _)) = downs.into_iter().next() {
+        let expected =
+            path.with_file_name(library::file_name(&path).replace(".down.sql", ".up.sql"));
+        return Err(Error::OrphanDownScript { path, expected });
+    }
+    Ok(Folder {
+        dir,
+        layout: Layout::Sqlx,
+        entries,
+        records,
     })
 }
 
@@ -165,7 +255,25 @@ pub(super) fn expected_down_path(layout: Layout, up: &Path) -> PathBuf {
     match layout {
         Layout::Refinery => up.with_file_name(format!("{}{DOWN_SUFFIX}", file_stem(up))),
         Layout::Diesel => up.with_file_name("down.sql"),
+        Layout::Sqlx => {
+            let name = library::file_name(up);
+            let stem = name
+                .strip_suffix(".up.sql")
+                .or_else(|| name.strip_suffix(".sql"))
+                .unwrap_or(&name);
+            up.with_file_name(format!("{stem}{DOWN_SUFFIX}"))
+        }
     }
+}
+
+/// Whether `dir` is in sqlx's layout: a file named `<version>_<description>.sql`.
+fn is_sqlx_layout(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            e.path().is_file() && Record::sqlx(&name, "").is_some()
+        })
+    })
 }
 
 /// Whether `dir` is in diesel's layout: sub-folders holding `up.sql`.
@@ -184,17 +292,7 @@ fn diesel_name(folder: &str) -> Option<String> {
     if version.is_empty() || name.is_empty() {
         return None;
     }
-    Some(
-        name.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect(),
-    )
+    Some(library::refinery_name(name))
 }
 
 fn read(path: &Path) -> Result<String> {

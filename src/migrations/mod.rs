@@ -1,19 +1,24 @@
-//! Migrations: the set ([`Migrations`], loaded from a folder in refinery's or diesel's
-//! layout, from a runner or from code), down scripts, refinery's history table (one reader),
-//! running them with refinery, and rollback.
+//! Migrations: the set ([`Migrations`], loaded from a folder in refinery's, diesel's or
+//! sqlx's layout, from a runner, from code or as a function), down scripts, each library's
+//! history table (one reader), running them as their library does, and rollback.
 
+mod closure;
 pub(crate) mod digest;
 mod down_script;
 pub(crate) mod embedded;
 mod folder;
 pub(crate) mod history;
+mod layout;
+mod library;
 mod refinery_runner;
 pub(crate) mod rollback;
 pub(crate) mod runner;
 mod set;
+mod sources;
 mod version;
 
 pub use down_script::DownScript;
+pub use layout::Layout;
 pub use refinery_runner::RefineryRunner;
 pub use set::Migrations;
 pub use version::Version;

@@ -22,9 +22,10 @@ pub(crate) fn rollback_to(
     path: &Path,
     open: impl Fn() -> Result<Connection>,
 ) -> Result<()> {
+    migrations.require_steps("rollback_to")?;
     let scripts = plan(migrations, version, path, &mut open()?)?;
     for (version, migration, down) in scripts {
-        run_down_script(&mut open()?, version, &migration, down)?;
+        run_down_script(&mut open()?, migrations, version, &migration, down)?;
     }
     Ok(())
 }
@@ -38,7 +39,7 @@ pub(crate) fn rollback_on(
     path: &Path,
 ) -> Result<()> {
     for (version, migration, down) in plan(migrations, version, path, conn)? {
-        run_down_script(conn, version, &migration, down)?;
+        run_down_script(conn, migrations, version, &migration, down)?;
     }
     Ok(())
 }
@@ -55,7 +56,7 @@ fn plan<'m>(
     if !below_first {
         migrations.check_version(version)?;
     }
-    let applied = history::applied(conn, path)?;
+    let applied = history::applied(conn, path, migrations)?;
     let current = applied.last().map(Migration::version);
     if current.is_none_or(|c| c < version) && !(current.is_none() && below_first) {
         return Err(Error::RollbackForwards {
@@ -80,8 +81,8 @@ fn down_script_of<'m>(
 ) -> Result<(Version, String, &'m DownScript)> {
     let version = applied.version();
     let name = migrations
-        .get(version)
-        .map_or_else(|| applied.to_string(), ToString::to_string);
+        .label(version)
+        .unwrap_or_else(|| applied.to_string());
     match migrations.down_script(version) {
         Some(down) if !down.is_irreversible() => Ok((version, name, down)),
         down => Err(Error::MissingDownScript {
@@ -97,6 +98,7 @@ fn down_script_of<'m>(
 /// Runs one down script and removes its migration from the history, in one transaction.
 fn run_down_script(
     conn: &mut Connection,
+    migrations: &Migrations,
     version: Version,
     migration: &str,
     down: &DownScript,
@@ -108,6 +110,6 @@ fn run_down_script(
     };
     let tx = conn.transaction().map_err(failed)?;
     tx.execute_batch(down.sql()).map_err(failed)?;
-    history::forget(&tx, version).map_err(failed)?;
+    history::forget(&tx, migrations, version).map_err(failed)?;
     tx.commit().map_err(failed)
 }

@@ -9,7 +9,9 @@ use uuid::Uuid;
 
 use super::digest;
 use super::down_script::DownScript;
-use super::folder::{self, Layout};
+use super::folder;
+use super::layout::Layout;
+use super::library::{MigrateFn, Record};
 use super::refinery_runner::RefineryRunner;
 use super::version::Version;
 use crate::{Error, Result};
@@ -38,17 +40,21 @@ pub struct Migrations {
     inner: Arc<Inner>,
 }
 
-struct Inner {
-    origin: String,
+pub(super) struct Inner {
+    pub(super) origin: String,
     dir: Option<PathBuf>,
-    layout: Layout,
+    pub(super) layout: Layout,
     entries: Vec<Entry>,
+    /// The function of a set made with `from_fn`, which migrates to the latest version.
+    pub(super) closure: Option<Arc<MigrateFn>>,
 }
 
-struct Entry {
+pub(super) struct Entry {
     migration: Migration,
     file: Option<PathBuf>,
     down: Option<DownScript>,
+    /// What the migration's library records about it.
+    pub(super) record: Record,
     /// Digest of this migration and every one before it: a template's fingerprint starts
     /// from the digest of its last migration, so it costs nothing per test.
     digest: Uuid,
@@ -59,8 +65,11 @@ impl Migrations {
     /// with the down scripts beside them.
     ///
     /// A folder in diesel's layout, one sub-folder per migration
-    /// (`2024-01-15-120000_create_users/up.sql` and `down.sql`), is read too: its folders
-    /// become versions 1, 2, 3, … in the order of their names.
+    /// (`2024-01-15-120000_create_users/up.sql` and `down.sql`), or in sqlx's
+    /// (`20240101000000_create_users.sql`, or `.up.sql` with `.down.sql`) is read too: its
+    /// migrations become versions 1, 2, 3, … in their library's order, and a test database
+    /// carries that library's history table, so its own migrator finds nothing to do (see
+    /// [`Layout`](crate::Layout) and [`from_dir_as`](Self::from_dir_as)).
     ///
     /// Files are found and parsed by refinery's own loader. Where refinery would skip a file
     /// with a log warning, this is an error: a `.sql` file whose name does not match
@@ -90,12 +99,18 @@ impl Migrations {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
-        let folder = folder::load(dir.as_ref())?;
-        Self::assemble(
+        Self::load(dir.as_ref(), None)
+    }
+
+    pub(super) fn load(dir: &Path, layout: Option<Layout>) -> Result<Self> {
+        let folder = folder::load(dir, layout)?;
+        Self::assemble_with(
             folder.dir.display().to_string(),
             Some(folder.dir),
             folder.layout,
             folder.entries,
+            folder.records,
+            None,
         )
     }
 
@@ -247,7 +262,21 @@ impl Migrations {
         origin: String,
         dir: Option<PathBuf>,
         layout: Layout,
+        raw: Vec<(Migration, Option<PathBuf>, Option<DownScript>)>,
+    ) -> Result<Self> {
+        Self::assemble_with(origin, dir, layout, raw, Vec::new(), None)
+    }
+
+    /// [`assemble`](Self::assemble) with the library's record of each migration (in the
+    /// order given, which must be the versions' order; empty for refinery's) and the
+    /// function of a `from_fn` set.
+    pub(super) fn assemble_with(
+        origin: String,
+        dir: Option<PathBuf>,
+        layout: Layout,
         mut raw: Vec<(Migration, Option<PathBuf>, Option<DownScript>)>,
+        records: Vec<Record>,
+        closure: Option<(Arc<MigrateFn>, Uuid)>,
     ) -> Result<Self> {
         if raw.is_empty() {
             return Err(Error::NoMigrations { origin });
@@ -262,15 +291,29 @@ impl Migrations {
                 });
             }
         }
-        let mut digest = digest::MIGRATIONS_ROOT;
+        // refinery's sets keep the digests they always had; another library's, or a
+        // function's, start from a root of their own.
+        let mut digest = match (&closure, layout) {
+            (Some((_, key)), _) => *key,
+            (None, Layout::Refinery) => digest::MIGRATIONS_ROOT,
+            (None, other) => Uuid::new_v5(&digest::MIGRATIONS_ROOT, other.tag().as_bytes()),
+        };
+        let mut records = records.into_iter();
         let entries = raw
             .into_iter()
             .map(|(migration, file, down)| {
                 digest = digest::chain(&digest, &migration);
+                let record = records.next().unwrap_or(Record::Refinery);
+                if record != Record::Refinery {
+                    let mut bytes = digest::Encoder::default();
+                    record.encode(&mut bytes);
+                    digest = Uuid::new_v5(&digest, &bytes.0);
+                }
                 Entry {
                     migration,
                     file,
                     down,
+                    record,
                     digest,
                 }
             })
@@ -281,6 +324,7 @@ impl Migrations {
                 dir,
                 layout,
                 entries,
+                closure: closure.map(|(f, _)| f),
             }),
         })
     }
@@ -458,7 +502,11 @@ impl Migrations {
         ))
     }
 
-    fn entry(&self, version: Version) -> Option<&Entry> {
+    pub(super) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    pub(super) fn entry(&self, version: Version) -> Option<&Entry> {
         let entries = &self.inner.entries;
         entries
             .binary_search_by_key(&version, |e| e.migration.version())
@@ -469,6 +517,7 @@ impl Migrations {
     /// Checks that `version` is one of the set's versions: refinery's `Target::Version`
     /// silently runs to the latest for an unknown one.
     pub(crate) fn check_version(&self, version: Version) -> Result<()> {
+        self.require_steps("stopping at a version")?;
         match self.entry(version) {
             Some(_) => Ok(()),
             None => Err(Error::UnknownVersion {
@@ -485,10 +534,13 @@ impl Migrations {
 
     /// The digest of every migration up to and including `version`, which must exist.
     pub(crate) fn digest_to(&self, version: Version) -> Result<Uuid> {
-        self.check_version(version)?;
-        Ok(self
-            .entry(version)
-            .map_or(digest::MIGRATIONS_ROOT, |e| e.digest))
+        match self.entry(version) {
+            Some(entry) => Ok(entry.digest),
+            None => Err(Error::UnknownVersion {
+                version,
+                available: self.available(),
+            }),
+        }
     }
 
     /// Where the set came from: its folder, or `refinery runner`.

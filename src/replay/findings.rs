@@ -24,7 +24,7 @@ pub(crate) fn finding(
 ) -> Finding {
     Finding {
         version: migration.version(),
-        migration: migration.to_string(),
+        migration: settings.migrations.name_of(migration),
         file: settings
             .migrations
             .file(migration.version())

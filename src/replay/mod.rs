@@ -141,7 +141,7 @@ pub fn check_with_data(migrations: &Migrations, options: DataOptions) -> Result<
 /// # Errors
 ///
 /// - [`Error::NotADatabase`](crate::Error::NotADatabase) for a file that is not a SQLite
-///   database, [`Error::NoHistory`](crate::Error::NoHistory) for one without refinery's
+///   database, [`Error::NoHistory`](crate::Error::NoHistory) for one without its library's
 ///   history table;
 /// - [`Error::HistoryMismatch`](crate::Error::HistoryMismatch) when its history names
 ///   migrations the set does not have, or has them with another name or checksum, or lacks

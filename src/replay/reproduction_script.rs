@@ -10,7 +10,7 @@ use std::sync::Arc;
 use refinery::Migration;
 use rusqlite::Connection;
 
-use crate::migrations::history::HISTORY_TABLE;
+use crate::migrations::history::HISTORY_TABLES;
 use crate::report::ScriptFolder;
 use crate::rows::table::{ordinary_columns, user_tables};
 use crate::sql::literal::{literal_ref, quote_identifier};
@@ -170,11 +170,11 @@ impl Dump {
         let mut others = Vec::new();
         let mut statement = conn.prepare(
             "SELECT type = 'table', name, sql FROM sqlite_master WHERE sql IS NOT NULL \
-             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ?1 \
+             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT IN (?1, ?2, ?3) \
              ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 \
              ELSE 3 END, rowid",
         )?;
-        let mut rows = statement.query([HISTORY_TABLE])?;
+        let mut rows = statement.query(HISTORY_TABLES)?;
         while let Some(row) = rows.next()? {
             let name: String = row.get(1)?;
             let sql: String = row.get(2)?;

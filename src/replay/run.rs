@@ -119,6 +119,7 @@ pub(crate) fn run(
     settings: &Settings,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<ReplayReport> {
+    settings.migrations.require_steps("replay")?;
     let migrations = &settings.migrations;
     let mut mode = Mode::new(settings)?;
     let pending = mode.pending(settings);
@@ -137,7 +138,7 @@ pub(crate) fn run(
             stop = Some(Stop::FailFast);
         }
         let report = StepReport {
-            migration: migration.to_string(),
+            migration: migrations.name_of(migration),
             version: migration.version(),
             file: migrations.file(migration.version()).map(ToOwned::to_owned),
             down: outcome.down,

@@ -197,10 +197,12 @@ impl<'s> SchemaReplay<'s> {
         }
         let history = |db: &TestDb| -> Result<Vec<(Version, u64)>> {
             let mut conn = db.connect()?;
-            Ok(crate::migrations::history::applied(&mut conn, db.path())?
-                .iter()
-                .map(|m| (m.version(), m.checksum()))
-                .collect())
+            Ok(
+                crate::migrations::history::applied(&mut conn, db.path(), migrations)?
+                    .iter()
+                    .map(|m| (m.version(), m.checksum()))
+                    .collect(),
+            )
         };
         let history_before = history(&at_once)?;
         let mut conn = at_once.connect()?;

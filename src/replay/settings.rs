@@ -168,7 +168,7 @@ impl Settings {
     pub(crate) fn unchecked(&self, migration: &Migration) -> StepReport {
         let version = migration.version();
         StepReport {
-            migration: migration.to_string(),
+            migration: self.migrations.name_of(migration),
             version,
             file: self.migrations.file(version).map(ToOwned::to_owned),
             down: match self.migrations.down_script(version) {

@@ -36,12 +36,16 @@ fn version_of(copy: &TestDb, original: &Path, migrations: &Migrations) -> Result
             source,
         })?;
     let mut conn = copy.connect()?;
-    if !history::exists(&conn, original)? {
+    if !history::exists(&conn, original, migrations)? {
         return Err(Error::NoHistory {
             path: original.to_path_buf(),
+            table: migrations
+                .layout()
+                .unwrap_or(crate::Layout::Refinery)
+                .history_table(),
         });
     }
-    let applied = history::applied(&mut conn, original)?;
+    let applied = history::applied(&mut conn, original, migrations)?;
     let Some(current) = applied.last().map(refinery::Migration::version) else {
         return Ok(None);
     };

@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use super::affinity::Affinity;
 use super::column_kind::Kind;
 use super::implied::{Implied, implied};
-use crate::migrations::history::HISTORY_TABLE;
+use crate::migrations::history::HISTORY_TABLES;
 use crate::sql::tokens::{TokenKind, lex};
 
 /// A table to fill.
@@ -61,7 +61,7 @@ pub(crate) struct Context {
 pub(crate) fn user_tables(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     conn.prepare_cached(
         "SELECT name FROM sqlite_master AS m WHERE type = 'table' \
-         AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ?1 \
+         AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT IN (?1, ?2, ?3) \
          AND coalesce(sql, '') NOT LIKE 'CREATE VIRTUAL TABLE%' \
          AND NOT EXISTS (SELECT 1 FROM sqlite_master AS v WHERE v.type = 'table' \
              AND v.sql LIKE 'CREATE VIRTUAL TABLE%' AND lower(m.name) IN ( \
@@ -72,7 +72,7 @@ pub(crate) fn user_tables(conn: &Connection) -> rusqlite::Result<Vec<String>> {
              lower(v.name) || '_rowid', lower(v.name) || '_parent')) \
          ORDER BY name",
     )?
-    .query_map([HISTORY_TABLE], |r| r.get(0))?
+    .query_map(HISTORY_TABLES, |r| r.get(0))?
     .collect()
 }
 

@@ -6,7 +6,7 @@ use std::fmt;
 
 use rusqlite::Connection;
 
-use crate::migrations::history::HISTORY_TABLE;
+use crate::migrations::history::is_history_table;
 use crate::{Error, Result, sql};
 
 /// The schema of a database: its tables, indexes, views and triggers, normalized so that
@@ -207,7 +207,7 @@ impl Schema {
         let rows = read().map_err(|e| Error::sqlite("read the schema of", path, e))?;
         let mut objects: Vec<SchemaObject> = rows
             .into_iter()
-            .filter(|(_, _, table, _)| !table.eq_ignore_ascii_case(HISTORY_TABLE))
+            .filter(|(_, _, table, _)| !is_history_table(table))
             .filter_map(|(kind, name, table, sql)| {
                 Some(SchemaObject {
                     kind: Kind::parse(&kind)?,

@@ -306,11 +306,14 @@ impl TestDb {
         self.connect.pool(&self.path)
     }
 
-    /// The highest version in refinery's history table, `None` when nothing is applied.
+    /// The highest version in the history table of the migrations' library (refinery's,
+    /// sqlx's or diesel's), `None` when nothing is applied.
     ///
     /// # Errors
     ///
-    /// [`Error::Refinery`] naming the file when the history cannot be read.
+    /// [`Error::Refinery`] or [`Error::Sqlite`] naming the file when the history cannot be
+    /// read; [`Error::NotSupportedForFn`] for migrations given as a function (read its
+    /// `PRAGMA user_version` instead).
     ///
     /// # Examples
     ///
@@ -321,7 +324,8 @@ impl TestDb {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn version(&self) -> Result<Option<Version>> {
-        history::last_applied(&mut self.connect()?, &self.path)
+        self.migrations.require_steps("version")?;
+        history::last_applied(&mut self.connect()?, &self.path, &self.migrations)
     }
 
     /// The database's [`Schema`]: tables, indexes, views and triggers, normalized.
@@ -368,9 +372,10 @@ impl TestDb {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn migrate_to(&self, version: Version) -> Result<()> {
+        self.migrations.require_steps("migrate_to")?;
         self.migrations.check_version(version)?;
         let mut conn = self.connect()?;
-        match history::last_applied(&mut conn, &self.path)? {
+        match history::last_applied(&mut conn, &self.path, &self.migrations)? {
             Some(current) if version < current => Err(Error::MigrateBackwards {
                 path: self.path.clone(),
                 current,
@@ -382,9 +387,9 @@ impl TestDb {
     }
 
     /// Undoes every applied migration above `version`, newest first: runs its down script
-    /// (`V{n}__{name}.down.sql`) and removes its row from refinery's history table, in one
-    /// transaction per migration, each on a new connection. [`migrate_to`](Self::migrate_to)
-    /// can apply them again afterwards.
+    /// (`V{n}__{name}.down.sql`, sqlx's `.down.sql`, diesel's `down.sql`) and removes its
+    /// row from its library's history table, in one transaction per migration, each on a new
+    /// connection. [`migrate_to`](Self::migrate_to) can apply them again afterwards.
     ///
     /// `version` is one of the set's versions, or any version below the first to undo
     /// everything. Every down script needed is checked before any runs.

@@ -162,7 +162,7 @@ fn databases_that_cannot_be_upgraded_are_errors_naming_them() -> TestResult {
         .execute_batch("CREATE TABLE users(id INTEGER PRIMARY KEY);")?;
     let err = replay::check_from(&m, &plain).err();
     assert!(
-        matches!(&err, Some(Error::NoHistory { path }) if path == &plain),
+        matches!(&err, Some(Error::NoHistory { path, table: "refinery_schema_history" }) if path == &plain),
         "{err:?}"
     );
     assert!(

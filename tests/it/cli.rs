@@ -118,17 +118,22 @@ const SUMMARY: &str = "step by step = all at once; re-running the runner changes
 
 /// The text report of a clean example set: one line per migration, then the summary.
 fn assert_clean_example_report(run: &Run) {
+    assert_clean_report(run, &EXAMPLE_NAMES);
+}
+
+/// The text report of a clean set whose migrations are `names`.
+fn assert_clean_report(run: &Run, names: &[&str]) {
     assert_eq!(run.code, Some(0), "{run:?}");
     let lines: Vec<&str> = run.stdout.lines().collect();
-    assert_eq!(lines.len(), 8, "{}", run.stdout);
-    for (line, name) in lines.iter().zip(EXAMPLE_NAMES) {
+    assert_eq!(lines.len(), names.len() + 1, "{}", run.stdout);
+    for (line, name) in lines.iter().zip(names) {
         assert!(line.starts_with(&format!("{name} ")), "{line}");
         assert!(
             line.ends_with("applies; integrity ok; foreign keys ok; down reverses it"),
             "{line}"
         );
     }
-    assert_eq!(lines[7], SUMMARY);
+    assert_eq!(lines[names.len()], SUMMARY);
     // stderr is not a terminal here: no progress line, nothing at all.
     assert_eq!(run.stderr, "");
 }
@@ -141,11 +146,83 @@ fn check_passes_the_example_migrations_with_one_line_per_version() -> TestResult
 }
 
 #[test]
-fn check_reads_the_diesel_layout_the_same_way() -> TestResult {
+fn check_reads_the_diesel_layout_naming_migrations_by_their_folders() -> TestResult {
     let dir = tempfile::tempdir()?;
     diesel_copy(dir.path())?;
     let run = run([OsStr::new("check"), arg(dir.path())])?;
-    assert_clean_example_report(&run);
+    let names: Vec<String> = EXAMPLE_NAMES
+        .iter()
+        .filter_map(|n| n.strip_prefix('V')?.split_once("__"))
+        .map(|(v, name)| format!("2024-01-0{v}-120000_{name}"))
+        .collect();
+    assert_clean_report(&run, &names.iter().map(String::as_str).collect::<Vec<_>>());
+    Ok(())
+}
+
+/// A copy of the example migrations in sqlx's layout: `2024010N000000_<name>.up.sql` and
+/// `.down.sql`; the names sqlx gives them, in order.
+fn sqlx_copy(into: &Path) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let mut names = Vec::new();
+    for entry in fs::read_dir(examples())? {
+        let path = entry?.path();
+        let file = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let Some((version, name, suffix)) = file.strip_prefix('V').and_then(|rest| {
+            let (version, rest) = rest.split_once("__")?;
+            let (name, suffix) = match rest.strip_suffix(".down.sql") {
+                Some(name) => (name, "down.sql"),
+                None => (rest.strip_suffix(".sql")?, "up.sql"),
+            };
+            Some((version.parse::<i64>().ok()?, name, suffix))
+        }) else {
+            continue;
+        };
+        let timestamp = 20240100000000 + version * 1_000_000;
+        fs::copy(&path, into.join(format!("{timestamp}_{name}.{suffix}")))?;
+        if suffix == "up.sql" {
+            names.push(format!("{timestamp} {}", name.replace('_', " ")));
+        }
+    }
+    names.sort();
+    assert_eq!(names.len(), 7);
+    Ok(names)
+}
+
+#[test]
+fn check_reads_the_sqlx_layout_naming_migrations_as_sqlx_does() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let names = sqlx_copy(dir.path())?;
+    let run = run([OsStr::new("check"), arg(dir.path())])?;
+    assert_clean_report(&run, &names.iter().map(String::as_str).collect::<Vec<_>>());
+    Ok(())
+}
+
+#[test]
+fn check_from_reads_sqlx_history_in_a_real_database() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let names = sqlx_copy(dir.path())?;
+    let m = sqlite_testdb::Migrations::from_dir(dir.path())?;
+    let parent = tempfile::tempdir()?;
+    let db = sqlite_testdb::TestDb::builder(&m)
+        .version(3)
+        .build_in(parent.path())?
+        .keep()?;
+    let run = run([
+        OsStr::new("check"),
+        arg(dir.path()),
+        OsStr::new("--from"),
+        arg(&db),
+    ])?;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 5, "{}", run.stdout);
+    assert!(
+        lines[1].starts_with(&format!("{} ", names[3])),
+        "{}",
+        run.stdout
+    );
     Ok(())
 }
 

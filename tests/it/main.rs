@@ -16,6 +16,7 @@ mod faults;
 mod fixture;
 mod in_memory;
 mod layout;
+mod migration_libraries;
 mod migrations;
 mod replay;
 mod replay_with_data;

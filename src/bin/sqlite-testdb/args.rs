@@ -9,8 +9,9 @@ use sqlite_testdb::Version;
 /// Check, inspect and diff a folder of SQLite migrations.
 ///
 /// DIR holds refinery migrations (V1__users.sql, with optional V1__users.down.sql beside
-/// them) or diesel migrations (2024-01-15-120000_users/up.sql and down.sql; the folders
-/// become versions 1, 2, 3, ... in name order).
+/// them), diesel migrations (2024-01-15-120000_users/up.sql and down.sql) or sqlx
+/// migrations (20240115120000_users.sql, or .up.sql and .down.sql); diesel's and sqlx's
+/// become versions 1, 2, 3, ... in order, and are named as their library names them.
 ///
 /// Every run uses fresh databases and a fresh template cache in the system temp folder, and
 /// removes them before it exits: the migration folder is only read.
@@ -144,7 +145,8 @@ pub(crate) struct CheckArgs {
     #[arg(long)]
     pub(crate) foreign_keys_off: bool,
     /// Check the upgrade of a real database instead: a copy of FILE (FILE itself is only
-    /// read) is brought from the version its refinery history names to the latest, one
+    /// read) is brought from the version its history table names (refinery's, sqlx's or
+    /// diesel's, as the folder's) to the latest, one
     /// migration at a time, with the checks over rows after each
     #[arg(long, value_name = "FILE")]
     pub(crate) from: Option<PathBuf>,
@@ -172,7 +174,7 @@ pub(crate) fn positive_seconds(seconds: f64) -> Option<Duration> {
 /// What every subcommand takes.
 #[derive(Debug, Args)]
 pub(crate) struct Common {
-    /// The migrations folder: refinery's layout or diesel's
+    /// The migrations folder: refinery's, diesel's or sqlx's layout
     #[arg(value_name = "DIR")]
     pub(crate) dir: PathBuf,
 

@@ -1,4 +1,4 @@
-//! `sqlite-testdb`: check a folder of SQLite migrations (refinery's or diesel's layout) from
+//! `sqlite-testdb`: check a folder of SQLite migrations (refinery's, diesel's or sqlx's) from
 //! the command line, print its normalized schema at a version, or diff two versions.
 //!
 //! Built with the `cli` feature: `cargo install sqlite-testdb --features cli`.
