@@ -32,6 +32,8 @@ pub(crate) struct Shape {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Table {
     pub(crate) name: String,
+    /// Its `CREATE TABLE` statement as SQLite keeps it.
+    pub(crate) create: String,
     /// In declaration order, generated ones included.
     pub(crate) columns: Vec<Column>,
     pub(crate) foreign_keys: Vec<ForeignKey>,
@@ -100,14 +102,22 @@ pub(crate) struct Object {
     pub(crate) sql: String,
     /// A `CREATE UNIQUE INDEX`.
     pub(crate) unique: bool,
+    /// Its `CREATE` statement as SQLite keeps it.
+    pub(crate) create: String,
 }
 
 impl Shape {
-    /// Reads the shape of the main database of `conn`: one query of `sqlite_master` and one
-    /// per pragma over every table, whatever the number of tables.
+    /// Reads the shape of the main database of `conn`.
     pub(crate) fn capture(conn: &Connection) -> Result<Shape> {
+        Shape::capture_since(conn, None)
+    }
+
+    /// [`capture`](Self::capture), taking from `previous` (the shape before a step) every
+    /// table whose `CREATE TABLE` is unchanged: a step's cost follows what it changed, not
+    /// the size of the schema.
+    pub(crate) fn capture_since(conn: &Connection, previous: Option<&Shape>) -> Result<Shape> {
         let path = conn.path().unwrap_or_default().to_owned();
-        read(conn).map_err(|e| Error::sqlite("read the schema of", path, e))
+        read(conn, previous).map_err(|e| Error::sqlite("read the schema of", path, e))
     }
 
     /// The table named `name` (lower case).
@@ -120,7 +130,10 @@ impl Shape {
 
     /// The index, trigger or view named `name` (lower case).
     pub(crate) fn object(&self, name: &str) -> Option<&Object> {
-        self.objects.iter().find(|o| o.name == name)
+        self.objects
+            .binary_search_by(|o| o.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.objects[i])
     }
 }
 
@@ -135,10 +148,7 @@ fn ignored(name: &str) -> bool {
     name.starts_with("sqlite_") || HISTORY_TABLES.contains(&name)
 }
 
-/// The rows `m` of `sqlite_master` that are tables, not SQLite's own.
-const USER_TABLE: &str = "m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
-
-fn read(conn: &Connection) -> rusqlite::Result<Shape> {
+fn read(conn: &Connection, previous: Option<&Shape>) -> rusqlite::Result<Shape> {
     let mut tables: Vec<Table> = Vec::new();
     let mut objects = Vec::new();
     let mut rows = conn
@@ -164,7 +174,14 @@ fn read(conn: &Connection) -> rusqlite::Result<Shape> {
     for (kind, name, table, text) in &rows {
         let kind = match kind.as_str() {
             "table" => {
-                tables.push(table_from_sql(name, text));
+                // What the pragmas say of a table follows from its own CREATE TABLE alone.
+                let kept = previous
+                    .and_then(|p| p.table(name))
+                    .filter(|t| t.create == *text);
+                tables.push(match kept {
+                    Some(table) => table.clone(),
+                    None => read_table(conn, name, text)?,
+                });
                 continue;
             }
             "index" => ObjectKind::Index,
@@ -172,6 +189,13 @@ fn read(conn: &Connection) -> rusqlite::Result<Shape> {
             "view" => ObjectKind::View,
             _ => continue,
         };
+        let kept = previous
+            .and_then(|p| p.object(name))
+            .filter(|o| o.create == *text && o.kind != ObjectKind::View);
+        if let Some(object) = kept {
+            objects.push(object.clone());
+            continue;
+        }
         let sql = sql::normalize(text);
         let tables_of = if kind == ObjectKind::View {
             named_tables(text, &table_names)
@@ -184,90 +208,75 @@ fn read(conn: &Connection) -> rusqlite::Result<Shape> {
             tables: tables_of,
             unique: sql.starts_with("create unique index"),
             sql,
+            create: text.clone(),
         });
     }
     tables.sort_by(|a, b| a.name.cmp(&b.name));
-    let index_of =
-        |tables: &[Table], name: &str| tables.binary_search_by(|t| t.name.as_str().cmp(name)).ok();
-    let columns = format!(
-        "SELECT lower(m.name), lower(p.name), p.type, p.\"notnull\", p.dflt_value, p.pk, p.hidden \
-         FROM sqlite_master m, pragma_table_xinfo(m.name) p WHERE {USER_TABLE} \
-         ORDER BY m.name, p.cid"
-    );
-    let mut statement = conn.prepare_cached(&columns)?;
-    let mut rows = statement.query([])?;
+    Ok(Shape { tables, objects })
+}
+
+/// A table from its `CREATE TABLE` text and the pragmas on it.
+fn read_table(conn: &Connection, name: &str, text: &str) -> rusqlite::Result<Table> {
+    let mut table = table_from_sql(name, text);
+    let mut statement = conn.prepare_cached(
+        "SELECT lower(name), type, \"notnull\", dflt_value, pk, hidden \
+         FROM pragma_table_xinfo(?1) ORDER BY cid",
+    )?;
+    let mut rows = statement.query([name])?;
     while let Some(r) = rows.next()? {
-        let table: String = r.get(0)?;
-        let Some(at) = index_of(&tables, &table) else {
-            continue;
-        };
-        let declared = declared_type(&r.get::<_, Option<String>>(2)?.unwrap_or_default());
-        tables[at].columns.push(Column {
-            name: r.get(1)?,
+        let declared = declared_type(&r.get::<_, Option<String>>(1)?.unwrap_or_default());
+        table.columns.push(Column {
+            name: r.get(0)?,
             affinity: affinity(&declared),
             declared,
-            not_null: r.get(3)?,
-            default: r.get::<_, Option<String>>(4)?.map(|d| sql::normalize(&d)),
-            primary_key: r.get(5)?,
-            generated: r.get::<_, i64>(6)? >= 2,
+            not_null: r.get(2)?,
+            default: r.get::<_, Option<String>>(3)?.map(|d| sql::normalize(&d)),
+            primary_key: r.get(4)?,
+            generated: r.get::<_, i64>(5)? >= 2,
         });
     }
-    let keys = format!(
-        "SELECT lower(m.name), f.id, lower(f.\"table\"), lower(f.\"from\"), lower(f.\"to\"), \
-         f.on_update, f.on_delete FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
-         WHERE {USER_TABLE} ORDER BY m.name, f.id, f.seq"
-    );
-    let mut statement = conn.prepare_cached(&keys)?;
-    let mut rows = statement.query([])?;
-    let mut last: Option<(String, i64)> = None;
+    let mut statement = conn.prepare_cached(
+        "SELECT id, lower(\"table\"), lower(\"from\"), lower(\"to\"), on_update, on_delete \
+         FROM pragma_foreign_key_list(?1) ORDER BY id, seq",
+    )?;
+    let mut rows = statement.query([name])?;
+    let mut last = None;
     while let Some(r) = rows.next()? {
-        let (table, id): (String, i64) = (r.get(0)?, r.get(1)?);
-        let Some(at) = index_of(&tables, &table) else {
-            continue;
-        };
-        let keys = &mut tables[at].foreign_keys;
-        let same = last.as_ref() == Some(&(table.clone(), id));
-        if !same {
-            keys.push(ForeignKey {
+        let id: i64 = r.get(0)?;
+        if last != Some(id) {
+            table.foreign_keys.push(ForeignKey {
                 columns: Vec::new(),
-                table: r.get(2)?,
+                table: r.get(1)?,
                 to: Vec::new(),
-                on_update: r.get(5)?,
-                on_delete: r.get(6)?,
+                on_update: r.get(4)?,
+                on_delete: r.get(5)?,
             });
-            last = Some((table, id));
+            last = Some(id);
         }
-        if let Some(key) = keys.last_mut() {
-            key.columns.push(r.get(3)?);
-            if let Some(to) = r.get::<_, Option<String>>(4)? {
+        if let Some(key) = table.foreign_keys.last_mut() {
+            key.columns.push(r.get(2)?);
+            if let Some(to) = r.get::<_, Option<String>>(3)? {
                 key.to.push(to);
             }
         }
     }
-    let uniques = format!(
-        "SELECT lower(m.name), l.name, lower(i.name) FROM sqlite_master m, \
-         pragma_index_list(m.name) l, pragma_index_info(l.name) i \
-         WHERE {USER_TABLE} AND l.origin = 'u' ORDER BY m.name, l.name, i.seqno"
-    );
-    let mut statement = conn.prepare_cached(&uniques)?;
-    let mut rows = statement.query([])?;
-    let mut last: Option<(String, String)> = None;
+    let mut statement = conn.prepare_cached(
+        "SELECT l.name, lower(i.name) FROM pragma_index_list(?1) l, pragma_index_info(l.name) i \
+         WHERE l.origin = 'u' ORDER BY l.seq DESC, i.seqno",
+    )?;
+    let mut rows = statement.query([name])?;
+    let mut last: Option<String> = None;
     while let Some(r) = rows.next()? {
-        let (table, index): (String, String) = (r.get(0)?, r.get(1)?);
-        let Some(at) = index_of(&tables, &table) else {
-            continue;
-        };
-        let column: Option<String> = r.get(2)?;
-        let uniques = &mut tables[at].uniques;
-        if last.as_ref() != Some(&(table.clone(), index.clone())) {
-            uniques.push(Vec::new());
-            last = Some((table, index));
+        let index: String = r.get(0)?;
+        if last.as_ref() != Some(&index) {
+            table.uniques.push(Vec::new());
+            last = Some(index);
         }
-        if let Some(unique) = uniques.last_mut() {
-            unique.push(column.unwrap_or_default());
+        if let Some(unique) = table.uniques.last_mut() {
+            unique.push(r.get::<_, Option<String>>(1)?.unwrap_or_default());
         }
     }
-    Ok(Shape { tables, objects })
+    Ok(table)
 }
 
 /// A table with what its `CREATE TABLE` text alone says (CHECKs, AUTOINCREMENT); the
@@ -298,6 +307,7 @@ fn table_from_sql(name: &str, text: &str) -> Table {
     }
     Table {
         name: name.to_owned(),
+        create: text.to_owned(),
         columns: Vec::new(),
         foreign_keys: Vec::new(),
         uniques: Vec::new(),
@@ -344,5 +354,143 @@ pub(crate) fn affinity(declared: &str) -> &'static str {
         "REAL"
     } else {
         "NUMERIC"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::*;
+
+    type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+    #[test]
+    fn columns_keys_uniques_checks_and_objects_are_read() -> TestResult {
+        let conn = Connection::open_in_memory()?;
+        conn.execute_batch(
+            r#"CREATE TABLE "Users"(
+                   id INTEGER PRIMARY KEY AUTOINCREMENT,
+                   email varchar ( 80 ) NOT NULL,
+                   age  DEFAULT (18) CHECK (age >= 0),
+                   twice INT GENERATED ALWAYS AS (age * 2),
+                   team_id INTEGER, team_no INTEGER,
+                   UNIQUE (email), UNIQUE (team_id, team_no),
+                   FOREIGN KEY (team_id, team_no) REFERENCES teams(id, no) ON DELETE SET NULL,
+                   CHECK (length(email) > 3)
+               );
+               CREATE TABLE teams(id INTEGER, no INTEGER, PRIMARY KEY (id, no));
+               CREATE TABLE notes(user_id REFERENCES users ON UPDATE CASCADE);
+               CREATE UNIQUE INDEX notes_user ON notes(user_id);
+               CREATE VIEW adult_notes AS SELECT * FROM notes JOIN users ON users.id = user_id;
+               CREATE TRIGGER notes_touch AFTER INSERT ON notes BEGIN SELECT 1; END;"#,
+        )?;
+        let shape = Shape::capture(&conn)?;
+        let names: Vec<&str> = shape.tables.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["notes", "teams", "users"]);
+        let users = shape.table("users").ok_or("no users")?;
+        assert!(users.autoincrement);
+        let email = users.column("email").ok_or("no email")?;
+        assert_eq!(
+            (email.declared.as_str(), email.affinity, email.not_null),
+            ("VARCHAR(80)", "TEXT", true)
+        );
+        let age = users.column("age").ok_or("no age")?;
+        assert_eq!(
+            (age.declared.as_str(), age.affinity, age.default.as_deref()),
+            ("", "BLOB", Some("18"))
+        );
+        assert!(users.column("twice").is_some_and(|c| c.generated));
+        assert_eq!(users.column("id").map(|c| c.primary_key), Some(1));
+        assert_eq!(
+            users.uniques,
+            [
+                vec!["email".to_owned()],
+                vec!["team_id".to_owned(), "team_no".to_owned()]
+            ]
+        );
+        assert_eq!(
+            users.checks,
+            ["check(age >= 0)", "check(length(email) > 3)"]
+        );
+        assert_eq!(
+            users.foreign_keys,
+            [ForeignKey {
+                columns: vec!["team_id".into(), "team_no".into()],
+                table: "teams".into(),
+                to: vec!["id".into(), "no".into()],
+                on_update: "NO ACTION".into(),
+                on_delete: "SET NULL".into(),
+            }]
+        );
+        let notes = shape.table("notes").ok_or("no notes")?;
+        assert_eq!(
+            notes.foreign_keys[0].to,
+            Vec::<String>::new(),
+            "the parent's key, implicitly"
+        );
+        assert_eq!(notes.foreign_keys[0].on_update, "CASCADE");
+        let objects: Vec<(&str, &str, Vec<String>, bool)> = shape
+            .objects
+            .iter()
+            .map(|o| (o.kind.as_str(), o.name.as_str(), o.tables.clone(), o.unique))
+            .collect();
+        assert_eq!(
+            objects,
+            [
+                (
+                    "view",
+                    "adult_notes",
+                    vec!["notes".to_owned(), "users".to_owned()],
+                    false
+                ),
+                ("trigger", "notes_touch", vec!["notes".to_owned()], false),
+                ("index", "notes_user", vec!["notes".to_owned()], true),
+            ]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn sqlite_and_history_tables_are_left_out() -> TestResult {
+        let conn = Connection::open_in_memory()?;
+        conn.execute_batch(
+            "CREATE TABLE refinery_schema_history(version INT4 PRIMARY KEY, name VARCHAR(255));
+             CREATE TABLE _sqlx_migrations(version BIGINT PRIMARY KEY);
+             CREATE TABLE __diesel_schema_migrations(version VARCHAR(50) PRIMARY KEY);
+             CREATE INDEX history_name ON refinery_schema_history(name);
+             CREATE TABLE t(id INTEGER PRIMARY KEY AUTOINCREMENT);
+             INSERT INTO t DEFAULT VALUES;
+             ANALYZE;",
+        )?;
+        let shape = Shape::capture(&conn)?;
+        let names: Vec<&str> = shape.tables.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["t"]);
+        assert!(shape.objects.is_empty(), "{:?}", shape.objects);
+        Ok(())
+    }
+
+    #[test]
+    fn affinity_follows_sqlites_rules_in_order() {
+        for (declared, affinity) in [
+            ("INT", "INTEGER"),
+            ("BIGINT", "INTEGER"),
+            ("POINT", "INTEGER"), // "INT" is inside, and rule 1 comes first
+            ("VARCHAR(20)", "TEXT"),
+            ("CLOB", "TEXT"),
+            ("", "BLOB"),
+            ("BLOB", "BLOB"),
+            ("ANY", "BLOB"),
+            ("DOUBLE PRECISION", "REAL"),
+            ("FLOATING POINT", "INTEGER"),
+            ("DECIMAL(10,5)", "NUMERIC"),
+            ("DATETIME", "NUMERIC"),
+        ] {
+            assert_eq!(affinity_of(declared), affinity, "{declared}");
+        }
+    }
+
+    fn affinity_of(declared: &str) -> &'static str {
+        affinity(&declared_type(declared))
     }
 }
