@@ -7,11 +7,19 @@
 //! bad input (missing folder, badly named file, duplicate version, unknown version, an
 //! extension that does not load, bad usage) or when the command could not run.
 
+mod annotation;
 mod args;
+mod baseline;
+mod ci;
 mod config;
 mod extensions;
 mod failure;
+mod github;
+mod lock;
 mod output;
+mod released;
+mod sarif;
+mod schema_file;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -32,7 +40,7 @@ use output::{
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let json = cli.command.common().json;
+    let json = cli.command.json();
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(json),
@@ -62,7 +70,23 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Check {
             common,
             check: args,
-        } => check(&migrations, &common.dir, &extensions, common.json, &args),
+        } => check(
+            &migrations,
+            &common.dir,
+            &extensions,
+            &mut builder,
+            common.json,
+            &args,
+        ),
+        Command::Lock { common } => {
+            let path = lock::write(&migrations, &common.dir)?;
+            eprintln!(
+                "wrote {} migration(s) to {}",
+                migrations.len(),
+                path.display()
+            );
+            Ok(())
+        }
         Command::Schema {
             common, version, ..
         } => {
@@ -99,10 +123,29 @@ fn check(
     migrations: &Migrations,
     dir: &Path,
     extensions: &Arc<Vec<PathBuf>>,
+    builder: &mut Builder,
     json: bool,
     args: &CheckArgs,
 ) -> Result<(), Failure> {
     let config = config::load(args.config.as_deref(), dir)?;
+    let format = match args.format {
+        _ if json => ci::Format::Json,
+        Some(format) => format,
+        None => ci::Format::Text,
+    };
+    let json = format == ci::Format::Json;
+    let ci = ci::Ci::gather(
+        migrations,
+        ci::Settings {
+            dir,
+            since: args.since.as_deref(),
+            schema_file: args.schema.clone().or_else(|| config.schema_file.clone()),
+            baseline: args.baseline.as_deref(),
+            write_baseline: args.write_baseline.as_deref(),
+            format,
+        },
+        || schema_at(builder, migrations.latest()),
+    )?;
     let data = args.with_data || args.from.is_some();
     if !data && !args.expect_changes.is_empty() {
         return Err(Failure::Usage(
@@ -181,10 +224,12 @@ fn check(
             )
         })
     };
+    let as_text = |f: &Finding| finding_text(f, hint(f).as_deref());
+    let (mut text, mut document) = (String::new(), Value::Null);
     if json {
-        print_json(&report_json(migrations, &report, &hint));
-    } else {
-        let mut text = report.overview();
+        document = report_json(migrations, &report, &hint);
+    } else if format == ci::Format::Text {
+        text = report.overview();
         for finding in report.findings() {
             text.push('\n');
             text.push_str(&finding_text(finding, hint(finding).as_deref()));
@@ -195,13 +240,14 @@ fn check(
             text.push_str(&report.summary());
             text.push('\n');
         }
+    }
+    let end = ci.finish(&report, &as_text, &mut text, &mut document);
+    if json {
+        print_json(&document);
+    } else {
         print_text(&text);
     }
-    if report.passed() {
-        Ok(())
-    } else {
-        Err(Failure::Findings(report.summary()))
-    }
+    end
 }
 
 /// The normalized schema of a new database at `version`.
