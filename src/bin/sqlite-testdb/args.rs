@@ -58,6 +58,7 @@ pub(crate) enum Command {
     ///   rows = 20                   # rows per table, with --with-data
     ///   seed = 0                    # seed of the generated rows
     ///   time-limit = 10             # seconds a migration may run over them
+    ///   schema-file = "../schema.sql"  # the committed schema, as with --schema
     #[command(after_help = "\
 Examples:
   sqlite-testdb check migrations/
@@ -65,7 +66,10 @@ Examples:
   sqlite-testdb check migrations/ --load-extension ./vector0.so
   sqlite-testdb check migrations/ --with-data --rows 50 --seed 7
   sqlite-testdb check migrations/ --with-data --expect-changes 21
-  sqlite-testdb check migrations/ --from ./backup/app.db")]
+  sqlite-testdb check migrations/ --from ./backup/app.db
+  sqlite-testdb check migrations/ --since origin/main --format github
+  sqlite-testdb check migrations/ --schema schema.sql
+  sqlite-testdb check migrations/ --baseline sqlite-testdb-baseline.json")]
     Check {
         #[command(flatten)]
         common: Common,
