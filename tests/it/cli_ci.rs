@@ -550,3 +550,53 @@ fn baseline_is_written_passes_fails_on_a_new_finding_and_reports_stale_entries()
     );
     Ok(())
 }
+
+#[test]
+fn since_reads_the_diesel_layout_by_folder_not_by_position() -> TestResult {
+    let repo = folder(&[
+        (
+            "migrations/2024-01-01-000000_users/up.sql",
+            "CREATE TABLE users(id INTEGER PRIMARY KEY);\n",
+        ),
+        (
+            "migrations/2024-01-01-000000_users/down.sql",
+            "DROP TABLE users;\n",
+        ),
+        (
+            "migrations/2024-03-01-000000_posts/up.sql",
+            "CREATE TABLE posts(id INTEGER PRIMARY KEY);\n",
+        ),
+        (
+            "migrations/2024-03-01-000000_posts/down.sql",
+            "DROP TABLE posts;\n",
+        ),
+    ])?;
+    git(repo.path(), &["init", "-q"])?;
+    git(repo.path(), &["config", "user.name", "Release Bot"])?;
+    git(
+        repo.path(),
+        &["config", "user.email", "release@example.com"],
+    )?;
+    git(repo.path(), &["config", "commit.gpgsign", "false"])?;
+    git(repo.path(), &["add", "."])?;
+    git(repo.path(), &["commit", "-q", "-m", "release 1"])?;
+    // A folder dated between the two released ones: the later one becomes version 3, and
+    // is still the same released file.
+    let tags = repo.path().join("migrations/2024-02-01-000000_tags");
+    fs::create_dir_all(&tags)?;
+    fs::write(
+        tags.join("up.sql"),
+        "CREATE TABLE tags(id INTEGER PRIMARY KEY);\n",
+    )?;
+    fs::write(tags.join("down.sql"), "DROP TABLE tags;\n")?;
+    let run = run_in(
+        repo.path(),
+        ["check", "migrations", "--since", "HEAD", "--json"],
+    )?;
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(
+        codes(&run.json()?),
+        [("migration-out-of-order".to_owned(), "V2__tags".to_owned())]
+    );
+    Ok(())
+}
