@@ -68,6 +68,16 @@ fn git(repo: &Path, args: &[&str]) -> TestResult {
 
 const MIGRATIONS: &str = "db/migrations";
 
+/// Makes `repo` a git repository (its user set locally) and commits everything in it.
+fn release(repo: &Path) -> TestResult {
+    git(repo, &["init", "-q"])?;
+    git(repo, &["config", "user.name", "Release Bot"])?;
+    git(repo, &["config", "user.email", "release@example.com"])?;
+    git(repo, &["config", "commit.gpgsign", "false"])?;
+    git(repo, &["add", "."])?;
+    git(repo, &["commit", "-q", "-m", "release 1"])
+}
+
 /// A git repository with four released migrations in `db/migrations` (V1, V2, V3, V5),
 /// committed and tagged `v1`.
 fn released_repo() -> Result<tempfile::TempDir, Box<dyn std::error::Error>> {
@@ -90,15 +100,7 @@ fn released_repo() -> Result<tempfile::TempDir, Box<dyn std::error::Error>> {
         ),
         ("README.md", "an application\n"),
     ])?;
-    git(repo.path(), &["init", "-q"])?;
-    git(repo.path(), &["config", "user.name", "Release Bot"])?;
-    git(
-        repo.path(),
-        &["config", "user.email", "release@example.com"],
-    )?;
-    git(repo.path(), &["config", "commit.gpgsign", "false"])?;
-    git(repo.path(), &["add", "."])?;
-    git(repo.path(), &["commit", "-q", "-m", "release 1"])?;
+    release(repo.path())?;
     git(repo.path(), &["tag", "v1"])?;
     Ok(repo)
 }
@@ -571,15 +573,7 @@ fn since_reads_the_diesel_layout_by_folder_not_by_position() -> TestResult {
             "DROP TABLE posts;\n",
         ),
     ])?;
-    git(repo.path(), &["init", "-q"])?;
-    git(repo.path(), &["config", "user.name", "Release Bot"])?;
-    git(
-        repo.path(),
-        &["config", "user.email", "release@example.com"],
-    )?;
-    git(repo.path(), &["config", "commit.gpgsign", "false"])?;
-    git(repo.path(), &["add", "."])?;
-    git(repo.path(), &["commit", "-q", "-m", "release 1"])?;
+    release(repo.path())?;
     // A folder dated between the two released ones: the later one becomes version 3, and
     // is still the same released file.
     let tags = repo.path().join("migrations/2024-02-01-000000_tags");
