@@ -11,6 +11,7 @@ mod bad_input;
 mod cache_folder;
 mod check_from;
 mod cli;
+mod cli_ci;
 mod concurrency;
 mod faults;
 mod fixture;

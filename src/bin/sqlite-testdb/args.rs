@@ -35,6 +35,10 @@ Exit codes:
      extension that does not load, bad usage), or the command could not run";
 
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made once per run; check's arguments are most of it"
+)]
 pub(crate) enum Command {
     /// Replay every migration in fresh databases and report, version by version
     ///
@@ -55,6 +59,7 @@ pub(crate) enum Command {
     ///   rows = 20                   # rows per table, with --with-data
     ///   seed = 0                    # seed of the generated rows
     ///   time-limit = 10             # seconds a migration may run over them
+    ///   schema-file = "../schema.sql"  # the committed schema, as with --schema
     #[command(after_help = "\
 Examples:
   sqlite-testdb check migrations/
@@ -62,7 +67,10 @@ Examples:
   sqlite-testdb check migrations/ --load-extension ./vector0.so
   sqlite-testdb check migrations/ --with-data --rows 50 --seed 7
   sqlite-testdb check migrations/ --with-data --expect-changes 21
-  sqlite-testdb check migrations/ --from ./backup/app.db")]
+  sqlite-testdb check migrations/ --from ./backup/app.db
+  sqlite-testdb check migrations/ --since origin/main --format github
+  sqlite-testdb check migrations/ --schema schema.sql
+  sqlite-testdb check migrations/ --baseline sqlite-testdb-baseline.json")]
     Check {
         #[command(flatten)]
         common: Common,
@@ -105,6 +113,21 @@ Examples:
         /// The version to diff to
         #[arg(value_name = "B")]
         to: Version,
+    },
+
+    /// Write DIR/sqlite-testdb.lock: the released migrations, one line each (version, name,
+    /// checksum), which `check` then verifies
+    ///
+    /// For projects without git history to compare with (`check --since REF`): a migration
+    /// in the lock file must be neither changed (refinery's checksum, which the
+    /// application's runner compares too) nor removed, and a new one must sort above them.
+    /// Run it when releasing, and commit the file.
+    #[command(after_help = "\
+Examples:
+  sqlite-testdb lock migrations/")]
+    Lock {
+        #[command(flatten)]
+        common: Common,
     },
 }
 
@@ -153,6 +176,26 @@ pub(crate) struct CheckArgs {
     /// The config file (default: sqlite-testdb.toml in DIR, when there is one)
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
+    /// A git revision (origin/main, HEAD, a tag): every migration file in DIR at REF is
+    /// released, and must be neither changed nor removed; a new migration must sort above
+    /// them. Findings of released migrations do not fail the run
+    #[arg(long, value_name = "REF")]
+    pub(crate) since: Option<String>,
+    /// The committed schema file (what `sqlite-testdb schema DIR` printed): fails when the
+    /// migrations no longer produce it, with the diff. Or `schema-file` in the config file
+    #[arg(long, value_name = "FILE")]
+    pub(crate) schema: Option<PathBuf>,
+    /// What to print: text, json (the same as --json), github (workflow annotations) or
+    /// sarif (SARIF 2.1.0 for code scanning)
+    #[arg(long, value_name = "FORMAT", conflicts_with = "json")]
+    pub(crate) format: Option<crate::ci::Format>,
+    /// Fail only on findings not recorded in FILE (written by --write-baseline); those in it
+    /// are listed, and entries no longer found are reported as stale
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    pub(crate) baseline: Option<PathBuf>,
+    /// Record today's findings in FILE, for --baseline, and pass
+    #[arg(long, value_name = "FILE")]
+    pub(crate) write_baseline: Option<PathBuf>,
 }
 
 /// A number of seconds, above zero: `10`, `2.5`.
@@ -194,7 +237,14 @@ impl Command {
         match self {
             Command::Check { common, .. }
             | Command::Schema { common, .. }
-            | Command::Diff { common, .. } => common,
+            | Command::Diff { common, .. }
+            | Command::Lock { common } => common,
         }
+    }
+
+    /// Whether errors are told as JSON too: `--json`, or `check --format json`.
+    pub(crate) fn json(&self) -> bool {
+        self.common().json
+            || matches!(self, Command::Check { check, .. } if check.format == Some(crate::ci::Format::Json))
     }
 }

@@ -11,6 +11,9 @@
 //! seed = 0
 //! # Seconds a migration may run over them before it is stopped and reported.
 //! time-limit = 10
+//! # The committed schema, checked against the migrations (check --schema FILE); relative
+//! # to this file's folder.
+//! schema-file = "../schema.sql"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -35,6 +38,8 @@ pub(crate) struct Config {
     pub(crate) time_limit: Option<Duration>,
     /// `foreign-keys = false`: migrate with foreign keys off.
     pub(crate) foreign_keys: Option<bool>,
+    /// `schema-file = "…"`, relative to the config file's folder.
+    pub(crate) schema_file: Option<PathBuf>,
 }
 
 /// Reads `explicit`, else `FILE_NAME` in `dir` when it exists.
@@ -103,10 +108,15 @@ pub(crate) fn load(explicit: Option<&Path>, dir: &Path) -> Result<Config, Failur
                     .ok_or_else(|| expected("a number of seconds above zero"))?;
                 config.time_limit = Some(seconds);
             }
+            "schema-file" => {
+                let file = value.as_str().ok_or_else(|| expected("a file name"))?;
+                let folder = path.parent().unwrap_or(Path::new(""));
+                config.schema_file = Some(folder.join(file));
+            }
             _ => {
                 return Err(bad(format!(
-                    "unknown setting `{key}` (known: expect-changes, foreign-keys, rows, seed, \
-                     time-limit)"
+                    "unknown setting `{key}` (known: expect-changes, foreign-keys, rows, \
+                     schema-file, seed, time-limit)"
                 )));
             }
         }

@@ -27,6 +27,9 @@ pub(crate) enum Failure {
     Config { path: PathBuf, message: String },
     /// Arguments that do not go together.
     Usage(String),
+    /// Input the command cannot use, told in full: a folder outside git, an unknown
+    /// revision, a lock, schema or baseline file that cannot be read.
+    InputText(String),
     /// The template cache folder could not be created.
     CacheDir(io::Error),
 }
@@ -81,7 +84,7 @@ impl Failure {
                     path.display().to_string()
                 )
             }
-            Failure::Usage(message) => message.clone(),
+            Failure::Usage(message) | Failure::InputText(message) => message.clone(),
             Failure::CacheDir(source) => format!(
                 "failed to create a temporary template cache folder in {:?}\ncaused by: {source}",
                 std::env::temp_dir()
@@ -121,7 +124,9 @@ impl Failure {
                 "message": message,
             }),
             Failure::Findings(_) => json!({ "kind": "findings", "message": message }),
-            Failure::Input(_) => json!({ "kind": "bad_input", "message": message }),
+            Failure::Input(_) | Failure::InputText(_) => {
+                json!({ "kind": "bad_input", "message": message })
+            }
             Failure::Extension { path, .. } => json!({
                 "kind": "extension",
                 "path": path_text(path),

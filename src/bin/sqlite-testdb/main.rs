@@ -7,11 +7,19 @@
 //! bad input (missing folder, badly named file, duplicate version, unknown version, an
 //! extension that does not load, bad usage) or when the command could not run.
 
+mod annotation;
 mod args;
+mod baseline;
+mod ci;
 mod config;
 mod extensions;
 mod failure;
+mod github;
+mod lock;
 mod output;
+mod released;
+mod sarif;
+mod schema_file;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,7 +37,7 @@ use output::{ProgressLine, diff_json, object_json, print_json, print_text, repor
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let json = cli.command.common().json;
+    let json = cli.command.json();
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(json),
@@ -59,7 +67,23 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Check {
             common,
             check: args,
-        } => check(&migrations, &common.dir, &extensions, common.json, &args),
+        } => check(
+            &migrations,
+            &common.dir,
+            &extensions,
+            &mut builder,
+            common.json,
+            &args,
+        ),
+        Command::Lock { common } => {
+            let path = lock::write(&migrations, &common.dir)?;
+            eprintln!(
+                "wrote {} migration(s) to {}",
+                migrations.len(),
+                path.display()
+            );
+            Ok(())
+        }
         Command::Schema {
             common, version, ..
         } => {
@@ -96,10 +120,29 @@ fn check(
     migrations: &Migrations,
     dir: &Path,
     extensions: &Arc<Vec<PathBuf>>,
+    builder: &mut Builder,
     json: bool,
     args: &CheckArgs,
 ) -> Result<(), Failure> {
     let config = config::load(args.config.as_deref(), dir)?;
+    let format = match args.format {
+        _ if json => ci::Format::Json,
+        Some(format) => format,
+        None => ci::Format::Text,
+    };
+    let json = format == ci::Format::Json;
+    let ci = ci::Ci::gather(
+        migrations,
+        ci::Settings {
+            dir,
+            since: args.since.as_deref(),
+            schema_file: args.schema.clone().or_else(|| config.schema_file.clone()),
+            baseline: args.baseline.as_deref(),
+            write_baseline: args.write_baseline.as_deref(),
+            format,
+        },
+        || schema_at(builder, migrations.latest()),
+    )?;
     let data = args.with_data || args.from.is_some();
     if !data && !args.expect_changes.is_empty() {
         return Err(Failure::Usage(
@@ -186,19 +229,21 @@ fn check(
             )
         })
     };
+    let as_text = |f: &Finding| f.render(hint(f).as_deref());
+    let (mut text, mut document) = (String::new(), Value::Null);
     if json {
-        let mut document = report_json(migrations, &report, &hint);
+        document = report_json(migrations, &report, &hint);
         document["scripts"] = serde_json::json!(scripts.as_deref().map(output::path_text));
+    } else if format == ci::Format::Text {
+        text = report.render(&hint);
+    }
+    let end = ci.finish(&report, &as_text, &mut text, &mut document);
+    if json {
         print_json(&document);
     } else {
-        let text = report.render(&hint);
         print_text(&text);
     }
-    if report.passed() {
-        Ok(())
-    } else {
-        Err(Failure::Findings(report.summary()))
-    }
+    end
 }
 
 /// The normalized schema of a new database at `version`.
