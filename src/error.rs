@@ -414,6 +414,15 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// A setting was given a value it does not accept.
+    #[error("{setting}: {reason}")]
+    InvalidSetting {
+        /// The setting, e.g. `Replay::min_sqlite`.
+        setting: &'static str,
+        /// What is wrong with the value, naming it.
+        reason: String,
+    },
+
     /// An environment variable holds a value this crate does not accept.
     #[error("invalid value {value:?} for env var {var}: expected one of {expected}")]
     Env {

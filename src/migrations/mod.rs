@@ -3,9 +3,6 @@
 //! history table (one reader), running them as their library does, and rollback.
 
 // Wired into the replay and the command's config next; until then only its tests use it.
-#[cfg(feature = "check")]
-#[allow(dead_code)]
-pub(crate) mod allow;
 mod closure;
 pub(crate) mod digest;
 mod down_script;

@@ -101,9 +101,7 @@ fn apply(
 ) -> std::result::Result<(), refinery::Error> {
     let version = migration.version();
     let sql = migration.sql().unwrap_or_default();
-    let in_transaction = migrations
-        .record(version)
-        .is_none_or(|r| r.in_transaction());
+    let in_transaction = migrations.in_transaction(version);
     let started = Instant::now();
     let result = if in_transaction {
         conn.transaction().and_then(|tx| {

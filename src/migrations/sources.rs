@@ -121,6 +121,13 @@ impl Migrations {
             .unwrap_or_else(|| migration.to_string())
     }
 
+    /// Whether the migration `version` runs inside a transaction, as its library runs it:
+    /// refinery's always; sqlx's unless `-- no-transaction`; diesel's unless
+    /// `run_in_transaction = false`.
+    pub(crate) fn in_transaction(&self, version: Version) -> bool {
+        self.record(version).is_none_or(Record::in_transaction)
+    }
+
     /// What the library records about the migration `version`.
     pub(crate) fn record(&self, version: Version) -> Option<&Record> {
         self.entry(version).map(|e| &e.record)

@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use super::run;
 use super::settings::Settings;
 use crate::connection::ConnectOptions;
-use crate::report::{Progress, ReplayReport};
+use crate::report::{Check, Progress, ReplayReport};
 use crate::{DataOptions, Error, Migrations, Result, Version};
 
 /// A replay of a migration set, configured: connection settings for migrations that need a
@@ -77,6 +77,8 @@ impl<'a> Replay<'a> {
                 upgrade: None,
                 foreign_keys: true,
                 scripts: None,
+                allows: Vec::new(),
+                min_sqlite: None,
             },
             progress: None,
         }
@@ -310,6 +312,64 @@ impl<'a> Replay<'a> {
     /// ```
     pub fn fail_fast(&mut self) -> &mut Self {
         self.settings.fail_fast = true;
+        self
+    }
+
+    /// Acknowledges findings of `check` at migration `version`: they stay in the report
+    /// ([`Finding::acknowledged`](super::Finding::acknowledged)) and do not fail the run. For
+    /// what a migration does on purpose: a column dropped, a table renamed. An `allow` that
+    /// matches no finding of its migration is listed as a
+    /// [`Check::StaleAllow`](super::Check::StaleAllow) note. The same as the command's
+    /// `--allow V:code`, its config file's `[allow]` table, and a `-- sqlite-testdb: allow
+    /// code` comment in the migration file. A version the set does not have makes
+    /// [`run`](Self::run) fail with [`Error::UnknownVersion`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, nick TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__no_nick", "ALTER TABLE users DROP COLUMN nick;")?,
+    /// # ])?;
+    /// use sqlite_testdb::replay::{self, Check, Replay};
+    ///
+    /// let err = replay::check(&m).unwrap_err();
+    /// assert_eq!(err.report().ok_or("no report")?.findings()[0].check(), Check::ColumnDropped);
+    ///
+    /// let report = Replay::new(&m).allow(2, Check::ColumnDropped).run()?;
+    /// assert!(report.findings()[0].acknowledged());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn allow(&mut self, version: Version, check: Check) -> &mut Self {
+        if !self.settings.allows.contains(&(version, check)) {
+            self.settings.allows.push((version, check));
+        }
+        self
+    }
+
+    /// The oldest SQLite the project supports, `"3.31"` or `"3.31.1"`: a migration that
+    /// uses a feature newer than it (`RETURNING` or `DROP COLUMN`, 3.35; `STRICT` tables,
+    /// 3.37; `->>`, 3.38; …) is a [`Check::NewerSqliteFeature`](super::Check::NewerSqliteFeature)
+    /// finding at the feature's line. Not declared, nothing is checked. Anything else than a
+    /// SQLite version makes [`run`](Self::run) fail with [`Error::InvalidSetting`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let m = sqlite_testdb::Migrations::from_migrations([
+    /// #     refinery::Migration::unapplied("V1__users", "CREATE TABLE users(id INTEGER PRIMARY KEY, doc TEXT);")?,
+    /// #     refinery::Migration::unapplied("V2__names", "CREATE VIEW names AS SELECT doc ->> '$.name' AS name FROM users;")?,
+    /// # ])?;
+    /// use sqlite_testdb::replay::{Check, Replay};
+    ///
+    /// let err = Replay::new(&m).min_sqlite("3.31").run().unwrap_err();
+    /// let finding = err.report().ok_or("no report")?.findings()[0];
+    /// assert_eq!((finding.check(), finding.line()), (Check::NewerSqliteFeature, Some(1)));
+    /// assert!(Replay::new(&m).min_sqlite("3.38").run().is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn min_sqlite(&mut self, version: &str) -> &mut Self {
+        self.settings.min_sqlite = Some(version.to_owned());
         self
     }
 

@@ -5,7 +5,7 @@
 //! them back. After each migration, the tables it created or changed, and the empty ones,
 //! get a new batch of rows: no migration is run twice to prepare the next one.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::Duration;
@@ -22,6 +22,7 @@ use crate::report::{Check, Finding, FindingKind, GeneratedRows, StepData};
 use crate::rows::generator::Generator;
 use crate::rows::implied::created_tables;
 use crate::schema::integrity::{integrity_problems, integrity_problems_of};
+use crate::schema::sequence::{resets, sequences};
 use crate::{DataOptions, Error, Result, Snapshot, TestDb, Version};
 
 /// Whose rows the database holds.
@@ -53,6 +54,10 @@ impl Rows<'_> {
         }
     }
 }
+
+/// How far each AUTOINCREMENT counter is moved on before a migration over generated rows:
+/// the ids of rows deleted since.
+const DELETED_IDS: i64 = 10;
 
 /// The database holding rows, stepping forward.
 pub(crate) struct DataReplay<'s> {
@@ -148,6 +153,7 @@ impl<'s> DataReplay<'s> {
     ) -> Result<DataStep> {
         let version = migration.version();
         let generated = self.generated_so_far()?;
+        let counters = self.counters()?;
         let at_previous = self.snapshot()?;
         // What the migration and its down script can change: read before and after.
         let sqls = [
@@ -191,6 +197,7 @@ impl<'s> DataReplay<'s> {
                 .map_err(|e| Error::sqlite("read the schema of", self.db.path(), e))?,
         );
         let mut found = self.check_clean(migration, &at_previous, true, Some(&scope))?;
+        found.extend(self.counter_resets(migration, &counters)?);
         let after = self.capture(&scope)?;
         let mut changes = compare(&before, &after, false);
         // A down script that fails on the empty database has been reported already: over
@@ -227,6 +234,55 @@ impl<'s> DataReplay<'s> {
             data: StepData { generated, changes },
             applied: true,
         })
+    }
+
+    /// The AUTOINCREMENT counters before a migration. Over generated rows, each is first
+    /// moved on by [`DELETED_IDS`], as if the rows with the highest ids had been deleted,
+    /// as they are in a real database: a rebuild that copies the rows then starts the new
+    /// table's counter lower, and the ids of deleted rows come back.
+    fn counters(&self) -> Result<BTreeMap<String, i64>> {
+        if matches!(self.rows, Rows::Generated { .. }) {
+            let moved = self
+                .conn
+                .execute("UPDATE sqlite_sequence SET seq = seq + ?1", [DELETED_IDS]);
+            match moved {
+                Ok(_) => {}
+                // No AUTOINCREMENT table yet.
+                Err(e) if e.to_string().contains("no such table") => {}
+                Err(e) => return Err(Error::sqlite("move the counters of", self.db.path(), e)),
+            }
+        }
+        sequences(&self.conn)
+    }
+
+    /// `autoincrement-reset` findings: the tables still there whose counter `migration`
+    /// lowered from `before`.
+    fn counter_resets(
+        &self,
+        migration: &Migration,
+        before: &BTreeMap<String, i64>,
+    ) -> Result<Vec<Finding>> {
+        if before.is_empty() {
+            return Ok(Vec::new());
+        }
+        let after = sequences(&self.conn)?;
+        let sqlite = |e| Error::sqlite("read the schema of", self.db.path(), e);
+        let tables = table_definitions(&self.conn).map_err(sqlite)?;
+        let names: Vec<String> = tables.iter().map(|(n, _)| n.to_lowercase()).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        Ok(resets(before, &after, &names)
+            .into_iter()
+            .map(|change| {
+                let detail = format!(
+                    "{}\n{}\nif it is meant, acknowledge it: `-- sqlite-testdb: allow {}` in the migration",
+                    change.detail,
+                    change.class.why(),
+                    change.class.code()
+                );
+                let place = (Some(change.table), None);
+                self.data_finding(migration, change.class, place, detail, None)
+            })
+            .collect())
     }
 
     /// After a migration that did not apply over the rows: generated rows start again from

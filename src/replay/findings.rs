@@ -36,6 +36,8 @@ pub(crate) fn finding(
         detail,
         script: None,
         lost_data: false,
+        line: None,
+        acknowledged: false,
     }
 }
 

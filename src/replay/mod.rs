@@ -19,6 +19,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod acknowledgements;
 mod affected;
 mod builder;
 mod data_steps;
@@ -26,6 +27,7 @@ mod explanation;
 mod findings;
 mod reproduction_script;
 mod run;
+mod schema_changes;
 mod schema_steps;
 mod settings;
 mod table_contents;

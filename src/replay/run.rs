@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use refinery::Migration;
 
+use super::acknowledgements::Acknowledgements;
 use super::data_steps::DataReplay;
 use super::schema_steps::SchemaReplay;
 use super::settings::Settings;
@@ -125,6 +126,7 @@ pub(crate) fn run(
     let pending = mode.pending(settings);
     let mut steps: Vec<StepReport> = Vec::with_capacity(pending.len());
     let mut stop: Option<Stop> = None;
+    let mut acknowledgements = Acknowledgements::new(settings);
     for migration in &pending {
         if stop.is_some() {
             steps.push(settings.unchecked(migration));
@@ -132,9 +134,10 @@ pub(crate) fn run(
         }
         let mut findings = Vec::new();
         let outcome = mode.step(settings, migration, &mut findings)?;
+        acknowledgements.acknowledge(&mut findings);
         if !outcome.applied {
             stop = Some(Stop::DoesNotApply);
-        } else if settings.fail_fast && !findings.is_empty() {
+        } else if settings.fail_fast && findings.iter().any(Finding::fails) {
             stop = Some(Stop::FailFast);
         }
         let report = StepReport {
@@ -178,6 +181,13 @@ pub(crate) fn run(
                     step.findings.extend(findings);
                 }
             }
+        }
+    }
+    for (step, migration) in report.steps.iter_mut().zip(&pending) {
+        if step.checked {
+            acknowledgements.acknowledge(&mut step.findings);
+            let notes = acknowledgements.notes(settings, migration, step);
+            step.findings.extend(notes);
         }
     }
     Ok(report)

@@ -7,6 +7,7 @@ use rusqlite::Connection;
 
 use super::affected::Reach;
 use super::findings::finding;
+use super::schema_changes::SchemaChanges;
 use super::settings::Settings;
 use crate::report::{Check, Down, Finding, FindingKind};
 use crate::schema::integrity::{foreign_key_problems_in, integrity_problems_of};
@@ -22,6 +23,7 @@ pub(crate) struct SchemaReplay<'s> {
     before: Schema,
     previous: Option<Version>,
     reach: Reach,
+    changes: SchemaChanges,
 }
 
 /// What became of one migration on the empty database.
@@ -36,6 +38,7 @@ impl<'s> SchemaReplay<'s> {
         let db = settings.scratch()?;
         let conn = db.connect()?;
         let before = Schema::capture(&conn)?;
+        let changes = SchemaChanges::new(settings, &conn)?;
         Ok(SchemaReplay {
             settings,
             conn,
@@ -43,6 +46,7 @@ impl<'s> SchemaReplay<'s> {
             before,
             previous: None,
             reach: Reach::default(),
+            changes,
         })
     }
 
@@ -70,6 +74,8 @@ impl<'s> SchemaReplay<'s> {
         findings: &mut Vec<Finding>,
     ) -> Result<SchemaStep> {
         let version = migration.version();
+        self.changes
+            .before_up(self.settings, &self.conn, migration, findings)?;
         match self.migrate(version) {
             Ok(()) => {}
             Err(error @ Error::Migration { .. }) => {
@@ -86,6 +92,9 @@ impl<'s> SchemaReplay<'s> {
             Err(other) => return Err(other),
         }
         self.check_clean(migration, findings)?;
+        let shape = self
+            .changes
+            .after_up(self.settings, &self.conn, migration, findings)?;
         let after = self.schema()?;
         let down = match self.settings.migrations.down_script(version) {
             None => Down::Missing,
@@ -93,6 +102,7 @@ impl<'s> SchemaReplay<'s> {
             Some(_) => self.check_down(migration, &after, findings)?,
         };
         self.before = after;
+        self.changes.advance(shape);
         self.previous = Some(version);
         Ok(SchemaStep {
             applied: true,
@@ -136,6 +146,8 @@ impl<'s> SchemaReplay<'s> {
                         }
                     }
                 } else {
+                    self.changes
+                        .after_down(self.settings, &self.conn, migration, findings)?;
                     let diff = self
                         .before
                         .diff_labeled(&undone, "before up", "after up and down");

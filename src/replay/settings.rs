@@ -8,7 +8,8 @@ use rusqlite::Connection;
 
 use crate::connection::ConnectOptions;
 use crate::migrations::{rollback, runner};
-use crate::report::{Down, StepReport};
+use crate::report::{Check, Down, StepReport};
+use crate::sql::sqlite_version::SqliteVersion;
 use crate::{DataOptions, Error, Migrations, Result, TestDb, Version};
 
 /// The settings of one replay.
@@ -34,6 +35,10 @@ pub(crate) struct Settings {
     /// The folder for reproduction scripts; `None`: one in the temp folder, owned by the
     /// report.
     pub(crate) scripts: Option<PathBuf>,
+    /// Findings acknowledged per version ([`Replay::allow`](super::Replay::allow)).
+    pub(crate) allows: Vec<(Version, Check)>,
+    /// The oldest SQLite the project supports, as given; `None`: not declared.
+    pub(crate) min_sqlite: Option<String>,
 }
 
 /// How long a migration may run over generated rows unless set.
@@ -91,7 +96,25 @@ impl Settings {
                 "a migration has one time limit",
             );
         }
+        for (version, _) in &self.allows {
+            self.migrations.check_version(*version)?;
+        }
+        self.min_sqlite()?;
         Ok(())
+    }
+
+    /// The oldest SQLite the project supports, if declared;
+    /// [`Error::InvalidSetting`] when it is not a SQLite version.
+    pub(crate) fn min_sqlite(&self) -> Result<Option<SqliteVersion>> {
+        self.min_sqlite
+            .as_deref()
+            .map(|text| {
+                SqliteVersion::parse(text).map_err(|reason| Error::InvalidSetting {
+                    setting: "Replay::min_sqlite",
+                    reason,
+                })
+            })
+            .transpose()
     }
 
     /// How long a migration may run over generated rows.

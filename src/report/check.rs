@@ -150,7 +150,8 @@ macro_rules! checks {
             /// ```
             /// use sqlite_testdb::replay::{Check, Severity};
             ///
-            /// assert!(Check::ALL.iter().all(|c| c.severity() == Severity::Fails));
+            /// assert_eq!(Check::TableDropped.severity(), Severity::Fails);
+            /// assert_eq!(Check::StaleAllow.severity(), Severity::Informs);
             /// # Ok::<(), Box<dyn std::error::Error>>(())
             /// ```
             pub fn severity(self) -> Severity {
@@ -212,6 +213,54 @@ checks! {
     DownTimeLimit = "down-time-limit",
         "down script must finish within the time limit over generated rows", Fails,
         why: "a down script that runs for ever over a few rows never finishes over real ones";
+    /// The step drops no table (up), or none that was there before up (down).
+    TableDropped = "table-dropped", "must not drop a table", Fails,
+        why: "its rows are gone, and every query of the running application that names it fails";
+    /// The step drops no column, also not by a table rebuild that leaves it out.
+    ColumnDropped = "column-dropped", "must not drop a column", Fails,
+        why: "its values are gone, and every query that names it fails with \"no such column\"";
+    /// The step renames no table (a table gone and one with the same columns added).
+    TableRenamed = "table-renamed", "must not rename a table", Fails,
+        why: "the application code not yet deployed still queries the old name, which no longer exists";
+    /// The step renames no column (`RENAME COLUMN`, or a rebuild that copies it under a new
+    /// name).
+    ColumnRenamed = "column-renamed", "must not rename a column", Fails,
+        why: "the application code not yet deployed still queries the old name, which no longer exists";
+    /// The step keeps every column's declared type and affinity.
+    ColumnTypeChanged = "column-type-changed", "must not change a column's type", Fails,
+        why: "the affinity decides how SQLite stores and compares the values, and ORMs map the declared type";
+    /// The step keeps every foreign key and its ON DELETE and ON UPDATE actions.
+    ForeignKeyDropped = "foreign-key-dropped",
+        "must keep every foreign key and its actions", Fails,
+        why: "rows the reference refused, or the action it took on delete or update, now pass silently";
+    /// The step keeps every UNIQUE, CHECK, NOT NULL and DEFAULT.
+    ConstraintDropped = "constraint-dropped",
+        "must keep every UNIQUE, CHECK, NOT NULL and DEFAULT", Fails,
+        why: "values the constraint refused now get in silently, and restoring it later fails on them";
+    /// The indexes, triggers and views of a table the step rebuilds are still there, unless
+    /// the step drops them by name.
+    RebuildLostObject = "rebuild-lost-object",
+        "must keep the indexes, triggers and views of the tables it rebuilds", Fails,
+        why: "DROP TABLE in a table rebuild drops the table's indexes and triggers, and nothing recreated this one";
+    /// Over rows: no table's `sqlite_sequence` counter goes down.
+    AutoincrementReset = "autoincrement-reset", "must not lower an AUTOINCREMENT counter", Fails,
+        why: "ids of deleted rows are handed out again, and rows elsewhere that kept them point at new rows";
+    /// No PRAGMA that SQLite ignores or refuses inside the transaction the runner opens.
+    PragmaInTransaction = "pragma-in-transaction",
+        "must not rely on a PRAGMA that does nothing inside its transaction", Fails,
+        why: "the migration runs in a transaction, where SQLite ignores or refuses this PRAGMA";
+    /// The migration applies with double-quoted string literals off.
+    DoubleQuotedString = "double-quoted-string",
+        "must apply with double-quoted string literals off", Fails,
+        why: "SQLite takes \"x\" as a string only when no column is named x, and builds without that misfeature refuse it";
+    /// The migration uses nothing newer than the minimum SQLite the project declares
+    /// ([`Replay::min_sqlite`](crate::replay::Replay::min_sqlite), `min-sqlite`).
+    NewerSqliteFeature = "newer-sqlite-feature",
+        "must run on the oldest SQLite the project supports", Fails,
+        why: "the oldest SQLite the project supports fails on it with a syntax error or no such function";
+    /// An acknowledgement (`allow`) matches a finding of its migration.
+    StaleAllow = "stale-allow", "an allow must match a finding of its migration", Informs,
+        why: "an acknowledgement that matches nothing hides the next real finding of that code";
 }
 
 impl Check {

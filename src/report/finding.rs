@@ -49,6 +49,10 @@ pub struct Finding {
     pub(crate) detail: String,
     pub(crate) script: Option<PathBuf>,
     pub(crate) lost_data: bool,
+    /// The line of the migration's SQL the finding points at, 1-based.
+    pub(crate) line: Option<usize>,
+    /// Acknowledged by an `allow` of its version and code: listed, not failing.
+    pub(crate) acknowledged: bool,
 }
 
 impl Finding {
@@ -107,22 +111,48 @@ impl Finding {
         self.lost_data
     }
 
-    /// Whether the finding fails the run (its check's [`Severity`](super::Severity)).
-    pub(crate) fn fails(&self) -> bool {
-        self.check.severity() == super::Severity::Fails
+    /// The line of the migration's file the finding points at (1-based), where the check
+    /// reads the SQL text: the PRAGMA of `pragma-in-transaction`, the feature of
+    /// `newer-sqlite-feature`.
+    pub fn line(&self) -> Option<usize> {
+        self.line
     }
 
-    /// The finding's first line: what failed where.
+    /// Whether an `allow` of the finding's version and code acknowledges it
+    /// ([`Replay::allow`](crate::replay::Replay::allow), the command's `--allow V:code` or
+    /// `[allow]` table, or a `-- sqlite-testdb: allow code` comment in the migration): the
+    /// finding is listed and does not fail the run.
+    pub fn acknowledged(&self) -> bool {
+        self.acknowledged
+    }
+
+    /// Whether the finding fails the run: its check's [`Severity`](super::Severity) is
+    /// `Fails` and no `allow` acknowledges it.
+    pub fn fails(&self) -> bool {
+        !self.acknowledged && self.check.severity() == super::Severity::Fails
+    }
+
+    /// The finding's first line: what failed where, with the check's code in brackets.
+    /// An acknowledged finding starts `acknowledged at`, one that only informs `note at`.
     pub fn headline(&self) -> String {
-        let what = match self.kind {
-            FindingKind::Schema => "replay check failed",
-            FindingKind::Data => "replay with data failed",
-            FindingKind::Upgrade => "upgrade failed",
+        let what = if self.acknowledged {
+            "acknowledged"
+        } else if self.check.severity() == super::Severity::Informs {
+            "note"
+        } else {
+            match self.kind {
+                FindingKind::Schema => "replay check failed",
+                FindingKind::Data => "replay with data failed",
+                FindingKind::Upgrade => "upgrade failed",
+            }
         };
-        let file = self
+        let mut file = self
             .file
             .as_deref()
             .map_or_else(|| "embedded".to_owned(), |f| f.display().to_string());
+        if let Some(line) = self.line {
+            file.push_str(&format!(":{line}"));
+        }
         let place = match (&self.table, &self.column) {
             (Some(t), Some(c)) => format!(" (table {t}, column {c})"),
             (Some(t), None) => format!(" (table {t})"),
@@ -130,9 +160,10 @@ impl Finding {
             (None, None) => String::new(),
         };
         format!(
-            "{what} at {} ({file}): {}{place}",
+            "{what} at {} ({file}): {} [{}]{place}",
             self.migration,
-            self.check.wording(self.kind)
+            self.check.wording(self.kind),
+            self.check.code()
         )
     }
 
@@ -151,8 +182,8 @@ impl Finding {
         Some(format!("sqlite3 < {script}"))
     }
 
-    /// The one-line label of the summary: `V18 up then down must leave no trace`.
+    /// The one-line label of the summary: `V18 down-leaves-trace`.
     pub(crate) fn label(&self) -> String {
-        format!("V{} {}", self.version, self.check.wording(self.kind))
+        format!("V{} {}", self.version, self.check.code())
     }
 }

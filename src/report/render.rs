@@ -168,11 +168,15 @@ pub(crate) fn report(report: &ReplayReport, hint: &dyn Fn(&Finding) -> Option<St
 /// `3 findings in 2 migrations of <folder>: V2 down-leaves-trace, V3 data-lost, …`, with the
 /// versions not checked.
 pub(crate) fn error_line(report: &ReplayReport) -> String {
-    let findings = report.findings();
+    let findings: Vec<&Finding> = report
+        .findings()
+        .into_iter()
+        .filter(|f| f.fails())
+        .collect();
     let migrations = report
         .steps
         .iter()
-        .filter(|s| !s.findings.is_empty())
+        .filter(|s| s.findings.iter().any(Finding::fails))
         .count();
     let origin = report.origin.as_ref().map_or_else(
         || "the migrations".to_owned(),
@@ -234,15 +238,39 @@ pub(crate) fn overview(report: &ReplayReport) -> String {
             writeln!(out, "{:width$}  not checked", step.migration).ok();
             continue;
         }
-        if !step.findings.is_empty() {
-            let checks: Vec<&str> = step
+        let listed: Vec<String> = step
+            .findings
+            .iter()
+            .filter(|x| !x.fails())
+            .map(|x| {
+                let how = if x.acknowledged {
+                    "acknowledged"
+                } else {
+                    "note"
+                };
+                format!("{how}: {}", x.check.code())
+            })
+            .collect();
+        let listed = if listed.is_empty() {
+            String::new()
+        } else {
+            format!("\n{:width$}  ({})", "", listed.join("; "))
+        };
+        if step.findings.iter().any(Finding::fails) {
+            let mut checks: Vec<&str> = Vec::new();
+            for wording in step
                 .findings
                 .iter()
+                .filter(|x| x.fails())
                 .map(|x| x.check.wording(x.kind))
-                .collect();
+            {
+                if !checks.contains(&wording) {
+                    checks.push(wording);
+                }
+            }
             writeln!(
                 out,
-                "{:width$}  FAILED: {}",
+                "{:width$}  FAILED: {}{listed}",
                 step.migration,
                 checks.join("; ")
             )
@@ -284,6 +312,9 @@ pub(crate) fn overview(report: &ReplayReport) -> String {
                     writeln!(out, "    {change}").ok();
                 }
             }
+        }
+        if let Some(listed) = listed.strip_prefix('\n') {
+            writeln!(out, "{listed}").ok();
         }
     }
     if report.whole_set {

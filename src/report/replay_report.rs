@@ -231,14 +231,28 @@ impl ReplayReport {
     /// ```
     pub fn summary(&self) -> String {
         let total = self.steps.len();
-        let failing = self.steps.iter().filter(|s| !s.findings.is_empty()).count();
+        let failing = self
+            .steps
+            .iter()
+            .filter(|s| s.findings.iter().any(Finding::fails))
+            .count();
         let mut text = if failing == 0 {
             format!(
                 "{total} migration{} checked: no findings",
                 if total == 1 { "" } else { "s" }
             )
         } else {
-            let labels: Vec<String> = self.findings().iter().map(|f| f.label()).collect();
+            let mut labels: Vec<String> = Vec::new();
+            for label in self
+                .findings()
+                .iter()
+                .filter(|f| f.fails())
+                .map(|f| f.label())
+            {
+                if !labels.contains(&label) {
+                    labels.push(label);
+                }
+            }
             format!(
                 "{failing} of {total} migration{} {} findings: {}",
                 if total == 1 { "" } else { "s" },
@@ -246,6 +260,21 @@ impl ReplayReport {
                 labels.join(", ")
             )
         };
+        let acknowledged = self.findings().iter().filter(|f| f.acknowledged).count();
+        let notes = self
+            .findings()
+            .iter()
+            .filter(|f| !f.acknowledged && !f.fails())
+            .count();
+        if acknowledged > 0 {
+            text.push_str(&format!("; {acknowledged} acknowledged"));
+        }
+        if notes > 0 {
+            text.push_str(&format!(
+                "; {notes} note{}",
+                if notes == 1 { "" } else { "s" }
+            ));
+        }
         let unchecked: Vec<&StepReport> = self.steps.iter().filter(|s| !s.checked).collect();
         if let (Some(first), Some(last)) = (unchecked.first(), unchecked.last()) {
             let range = if first.version == last.version {

@@ -1,22 +1,13 @@
 //! [`Schema`]: the normalized contents of `sqlite_master`, to compare, print and diff.
 
-// The change classification is wired into the replay's step loop next; until then only
-// its tests use it.
 #[cfg(feature = "check")]
-#[allow(dead_code)]
 pub(crate) mod change;
 #[cfg(feature = "check")]
-#[allow(dead_code)]
-pub(crate) mod class;
-#[cfg(feature = "check")]
-#[allow(dead_code)]
 pub(crate) mod double_quotes;
 pub(crate) mod integrity;
 #[cfg(feature = "check")]
-#[allow(dead_code)]
 pub(crate) mod sequence;
 #[cfg(feature = "check")]
-#[allow(dead_code)]
 pub(crate) mod shape;
 
 use std::fmt;

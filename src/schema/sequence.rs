@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use rusqlite::Connection;
 
 use super::change::Change;
-use super::class::ChangeClass;
+use crate::report::Check;
 use crate::{Error, Result};
 
 /// Each AUTOINCREMENT table's counter in `sqlite_sequence` (names in lower case); empty
@@ -49,7 +49,7 @@ pub(crate) fn resets(
         .filter_map(|(table, &was)| {
             let now = after.get(table).copied().unwrap_or(0);
             (now < was).then(|| Change {
-                class: ChangeClass::AutoincrementReset,
+                class: Check::AutoincrementReset,
                 table: table.clone(),
                 column: None,
                 object: None,
@@ -104,7 +104,7 @@ mod tests {
              ALTER TABLE users_new RENAME TO users;",
         )?;
         assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].class, ChangeClass::AutoincrementReset);
+        assert_eq!(found[0].class, Check::AutoincrementReset);
         assert_eq!(found[0].table, "users");
         assert!(
             found[0].detail.contains("from 3 down to 2"),

@@ -61,10 +61,11 @@ pub(crate) fn pragmas_in_transaction(sql: &str, in_transaction: bool) -> Vec<Lin
         return Vec::new();
     }
     let tokens = lex(sql);
+    let inside = transaction_states(&tokens);
     let lines = Lines::of(sql);
     let mut found = Vec::new();
     for (i, token) in tokens.iter().enumerate() {
-        if !token.is_keyword("pragma") {
+        if !token.is_keyword("pragma") || !inside[i] {
             continue;
         }
         // PRAGMA [schema.]name = value | PRAGMA [schema.]name(value)
@@ -89,6 +90,50 @@ pub(crate) fn pragmas_in_transaction(sql: &str, in_transaction: bool) -> Vec<Lin
         }
     }
     found
+}
+
+/// For each token of a script that starts inside a transaction, whether it is still inside
+/// one: a migration may end the runner's transaction (`COMMIT;`), do what only works
+/// outside one, and open another (`BEGIN;`). The `BEGIN … END` of a trigger's body and the
+/// `CASE … END` of an expression are not transactions.
+fn transaction_states(tokens: &[Token]) -> Vec<bool> {
+    let mut states = Vec::with_capacity(tokens.len());
+    let mut inside = true;
+    let mut statement_start = true;
+    // In a CREATE TRIGGER statement: before its body (`Some(false)`), or in it.
+    let mut trigger: Option<bool> = None;
+    let mut cases = 0usize;
+    for (i, token) in tokens.iter().enumerate() {
+        let at_start = statement_start;
+        statement_start = punct(tokens, i, ';') && trigger != Some(true);
+        if token.is_keyword("case") {
+            cases += 1;
+        } else if token.is_keyword("end") && cases > 0 {
+            cases -= 1;
+        } else if token.is_keyword("trigger") && trigger.is_none() {
+            trigger = Some(false);
+        } else if token.is_keyword("begin") && trigger == Some(false) {
+            trigger = Some(true);
+        } else if token.is_keyword("end") && trigger == Some(true) {
+            trigger = None;
+        } else if at_start && trigger.is_none() {
+            if token.is_keyword("begin") {
+                inside = true;
+            } else if token.is_keyword("commit")
+                || token.is_keyword("end")
+                || (token.is_keyword("rollback")
+                    && !tokens.get(i + 1).is_some_and(|t| t.is_keyword("to")))
+            {
+                inside = false;
+            }
+        }
+        if punct(tokens, i, ';') && trigger == Some(false) {
+            // A CREATE TRIGGER that never reached its body (not one after all).
+            trigger = None;
+        }
+        states.push(inside);
+    }
+    states
 }
 
 /// Every use in `sql` of a feature that SQLite `min` does not have, once per feature and
@@ -411,6 +456,30 @@ mod tests {
     #[test]
     fn outside_a_transaction_no_pragma_is_flagged() {
         assert!(pragmas_in_transaction("PRAGMA foreign_keys = OFF;", false).is_empty());
+    }
+
+    #[test]
+    fn a_migration_that_ends_the_runners_transaction_sets_pragmas_outside_it() {
+        let sql = "COMMIT;\nPRAGMA foreign_keys = OFF;\nBEGIN;\nPRAGMA foreign_keys = ON;\n\
+                   END;\nPRAGMA journal_mode = WAL;\nBEGIN TRANSACTION;\n\
+                   ROLLBACK TO sp;\nPRAGMA synchronous = OFF;";
+        let lines: Vec<usize> = pragmas_in_transaction(sql, true)
+            .iter()
+            .map(|l| l.line)
+            .collect();
+        assert_eq!(lines, [4, 9]);
+    }
+
+    #[test]
+    fn trigger_bodies_and_case_expressions_do_not_end_the_transaction() {
+        let sql = "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n\
+                   SELECT CASE WHEN new.x THEN 1 END;\nUPDATE a SET x = 1;\nEND;\n\
+                   PRAGMA foreign_keys = OFF;";
+        let lines: Vec<usize> = pragmas_in_transaction(sql, true)
+            .iter()
+            .map(|l| l.line)
+            .collect();
+        assert_eq!(lines, [5]);
     }
 
     /// Each feature's sample: valid SQL (it runs on the bundled SQLite), flagged with its

@@ -251,7 +251,7 @@ fn check_fails_when_a_down_script_forgets_an_index_showing_the_diff() -> TestRes
         "{}",
         run.stdout
     );
-    let summary = "1 of 2 migrations has findings: V2 up then down must leave no trace";
+    let summary = "1 of 2 migrations has findings: V2 down-leaves-trace";
     assert_eq!(lines.last().copied(), Some(summary), "{}", run.stdout);
     assert_eq!(run.stderr, format!("error: {summary}\n"));
     Ok(())
@@ -440,7 +440,11 @@ fn check_json_names_the_failing_migration_file_check_and_detail() -> TestResult 
     );
     assert_eq!(migrations[0]["findings"].as_array().map(Vec::len), Some(0));
     // The summary goes to stderr as well, for a person reading the CI log.
-    assert!(run.stderr.contains("V2 up then down"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("V2 down-leaves-trace"),
+        "{}",
+        run.stderr
+    );
     Ok(())
 }
 
@@ -858,7 +862,7 @@ fn check_with_data_fails_where_the_empty_check_passes_and_names_the_rows() -> Te
     assert!(
         with_data
             .stderr
-            .starts_with("error: 1 of 2 migrations has findings: V2 must apply"),
+            .starts_with("error: 1 of 2 migrations has findings: V2 must-apply"),
         "{}",
         with_data.stderr
     );
@@ -949,8 +953,8 @@ fn check_reports_every_failing_version_in_one_run_text_and_json() -> TestResult 
         assert!(run.stdout.contains(needle), "{needle}: {}", run.stdout);
     }
     assert!(!run.stdout.contains("DataOptions"), "{}", run.stdout);
-    let summary = "3 of 4 migrations have findings: V2 up then down must leave no trace, V3 \
-                   down script must run, V4 must keep every generated row and value";
+    let summary = "3 of 4 migrations have findings: V2 down-leaves-trace, V3 down-must-apply, \
+                   V4 data-lost";
     assert_eq!(lines.last().copied(), Some(summary));
     assert_eq!(run.stderr, format!("error: {summary}\n"));
 

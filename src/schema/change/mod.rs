@@ -9,14 +9,14 @@ mod text;
 
 use std::collections::BTreeMap;
 
-use super::class::ChangeClass;
 use super::shape::{Column, ForeignKey, Object, ObjectKind, Shape, Table};
+use crate::report::Check;
 use text::{StepText, rename_words};
 
 /// One classified change of a step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Change {
-    pub(crate) class: ChangeClass,
+    pub(crate) class: Check,
     /// The table, by its name before the step.
     pub(crate) table: String,
     pub(crate) column: Option<String>,
@@ -80,7 +80,7 @@ pub(crate) fn changes_confirmed(
                 table_renames.insert(&old.name, &new.name);
                 pairs.push((old, new));
                 found.push(Change {
-                    class: ChangeClass::TableRenamed,
+                    class: Check::TableRenamed,
                     table: old.name.clone(),
                     column: None,
                     object: Some(new.name.clone()),
@@ -88,7 +88,7 @@ pub(crate) fn changes_confirmed(
                 });
             }
             None => found.push(Change {
-                class: ChangeClass::TableDropped,
+                class: Check::TableDropped,
                 table: old.name.clone(),
                 column: None,
                 object: None,
@@ -219,7 +219,7 @@ impl Context<'_> {
             .unwrap_or_default();
         for (from, to) in &renames {
             found.push(change(
-                ChangeClass::ColumnRenamed,
+                Check::ColumnRenamed,
                 Some(from),
                 Some((*to).to_owned()),
                 format!("column `{t}.{from}` is renamed to `{to}`"),
@@ -228,7 +228,7 @@ impl Context<'_> {
         for column in &old.columns {
             let Some(name) = self.column_after(t, &column.name) else {
                 found.push(change(
-                    ChangeClass::ColumnDropped,
+                    Check::ColumnDropped,
                     Some(&column.name),
                     None,
                     format!("column `{t}.{}` is dropped", column.name),
@@ -241,7 +241,7 @@ impl Context<'_> {
             let c = &column.name;
             if column.declared != now.declared || column.affinity != now.affinity {
                 found.push(change(
-                    ChangeClass::ColumnTypeChanged,
+                    Check::ColumnTypeChanged,
                     Some(c),
                     None,
                     format!(
@@ -255,7 +255,7 @@ impl Context<'_> {
             }
             let mut lost = |what: &str, detail: String| {
                 found.push(change(
-                    ChangeClass::ConstraintDropped,
+                    Check::ConstraintDropped,
                     Some(c),
                     Some(what.to_owned()),
                     detail,
@@ -302,7 +302,7 @@ impl Context<'_> {
                     .any(|o| o.unique && o.sql.ends_with(&suffix));
             if !kept {
                 found.push(Change {
-                    class: ChangeClass::ConstraintDropped,
+                    class: Check::ConstraintDropped,
                     table: t.clone(),
                     column: (unique.len() == 1).then(|| unique[0].clone()),
                     object: Some("unique".to_owned()),
@@ -329,7 +329,7 @@ impl Context<'_> {
             let (now, mentions_dropped) = rename_words(check, &renames, &dropped);
             if !mentions_dropped && !new.checks.contains(&now) {
                 found.push(Change {
-                    class: ChangeClass::ConstraintDropped,
+                    class: Check::ConstraintDropped,
                     table: t.clone(),
                     column: None,
                     object: Some("check".to_owned()),
@@ -401,7 +401,7 @@ impl Context<'_> {
                 None => format!("{from} no longer references `{}`", key.table),
             };
             found.push(Change {
-                class: ChangeClass::ForeignKeyDropped,
+                class: Check::ForeignKeyDropped,
                 table: t.clone(),
                 column: (key.columns.len() == 1).then(|| key.columns[0].clone()),
                 object: Some(key.table.clone()),
@@ -423,7 +423,7 @@ impl Context<'_> {
             if text.drops(object.kind, name) {
                 if object.unique {
                     found.push(Change {
-                        class: ChangeClass::ConstraintDropped,
+                        class: Check::ConstraintDropped,
                         table,
                         column: None,
                         object: Some(name.clone()),
@@ -442,7 +442,7 @@ impl Context<'_> {
                 continue;
             }
             found.push(Change {
-                class: ChangeClass::RebuildLostObject,
+                class: Check::RebuildLostObject,
                 table: kept_tables[0].to_owned(),
                 column: None,
                 object: Some(name.clone()),
