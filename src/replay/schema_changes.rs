@@ -74,10 +74,12 @@ impl SchemaChanges {
         if has_double_quotes(sql)
             && let DoubleQuotes::Needed { message } = double_quotes(conn, sql)?
         {
+            let check = Check::DoubleQuotedString;
             let detail = format!(
                 "with double-quoted string literals off, SQLite says: {message}\n\
-                 write strings in single quotes ('done'), names in double quotes\n{}",
-                acknowledge(Check::DoubleQuotedString)
+                 write strings in single quotes ('done'), names in double quotes\n{}\n{}",
+                check.why(),
+                acknowledge(check)
             );
             findings.push(finding(
                 settings,
@@ -181,7 +183,7 @@ fn lint_finding(settings: &Settings, migration: &Migration, script: Script, lint
         Script::Up => lint.detail,
         Script::Down => format!("down script: {}", lint.detail),
     };
-    let detail = format!("{what}\n{}", acknowledge(check));
+    let detail = format!("{what}\n{}\n{}", check.why(), acknowledge(check));
     let mut found = finding(settings, migration, FindingKind::Schema, check, detail);
     found.line = Some(lint.line);
     if script == Script::Down {

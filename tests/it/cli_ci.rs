@@ -594,3 +594,221 @@ fn since_reads_the_diesel_layout_by_folder_not_by_position() -> TestResult {
     );
     Ok(())
 }
+
+/// A folder whose V2 drops a table and sets a PRAGMA its transaction ignores (line 2).
+fn dropping_folder() -> std::io::Result<tempfile::TempDir> {
+    folder(&[
+        (
+            "V1__init.sql",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, nick TEXT);\n\
+             CREATE TABLE legacy (id INTEGER PRIMARY KEY);",
+        ),
+        (
+            "V2__cleanup.sql",
+            "DROP TABLE legacy;\nPRAGMA foreign_keys = OFF;",
+        ),
+    ])
+}
+
+#[test]
+fn schema_changes_fail_with_their_codes_in_text_json_and_annotations() -> TestResult {
+    let dir = dropping_folder()?;
+    let text = run_in(dir.path(), ["check", "."])?;
+    assert_eq!(text.code, Some(1), "{text:?}");
+    assert!(
+        text.stdout.contains("[table-dropped] (table legacy)"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("V2__cleanup.sql:2): must not rely on a PRAGMA"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stderr
+            .contains("V2 pragma-in-transaction, V2 table-dropped"),
+        "{}",
+        text.stderr
+    );
+
+    let json = run_in(dir.path(), ["check", ".", "--json"])?.json()?;
+    let findings = json["findings"].as_array().ok_or("no findings")?;
+    let codes: Vec<&str> = findings.iter().filter_map(|f| f["code"].as_str()).collect();
+    assert_eq!(codes, ["pragma-in-transaction", "table-dropped"]);
+    assert_eq!(findings[0]["line"], 2);
+    assert_eq!(findings[1]["table"], "legacy");
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["fails"] == true && f["acknowledged"] == false)
+    );
+
+    let github = run_in(dir.path(), ["check", ".", "--format", "github"])?;
+    assert_eq!(github.code, Some(1), "{github:?}");
+    assert!(
+        github
+            .stdout
+            .lines()
+            .any(|l| l
+                .starts_with("::error file=V2__cleanup.sql,line=2,title=pragma-in-transaction::")),
+        "{}",
+        github.stdout
+    );
+    Ok(())
+}
+
+#[test]
+fn acknowledged_by_flag_or_config_the_check_passes_and_lists_them() -> TestResult {
+    let dir = dropping_folder()?;
+    let flags = run_in(
+        dir.path(),
+        [
+            "check",
+            ".",
+            "--allow",
+            "2:table-dropped",
+            "--allow",
+            "2:pragma-in-transaction",
+        ],
+    )?;
+    assert_eq!(flags.code, Some(0), "{flags:?}");
+    assert!(
+        flags
+            .stdout
+            .contains("(acknowledged: pragma-in-transaction; acknowledged: table-dropped)"),
+        "{}",
+        flags.stdout
+    );
+    assert!(
+        flags.stdout.contains("\nacknowledged at V2__cleanup ("),
+        "{}",
+        flags.stdout
+    );
+
+    fs::write(
+        dir.path().join("sqlite-testdb.toml"),
+        "[allow]\n2 = [\"table-dropped\", \"pragma-in-transaction\"]\n1 = [\"column-dropped\"]\n",
+    )?;
+    let config = run_in(dir.path(), ["check", ".", "--json"])?;
+    assert_eq!(config.code, Some(0), "{config:?}");
+    let json = config.json()?;
+    let findings = json["findings"].as_array().ok_or("no findings")?;
+    let seen: Vec<(&str, bool)> = findings
+        .iter()
+        .map(|f| (f["code"].as_str().unwrap_or(""), f["acknowledged"] == true))
+        .collect();
+    // V1's allow matches nothing: a stale-allow note, which does not fail.
+    assert_eq!(
+        seen,
+        [
+            ("stale-allow", false),
+            ("pragma-in-transaction", true),
+            ("table-dropped", true)
+        ]
+    );
+    assert_eq!(findings[0]["fails"], false);
+
+    let github = run_in(dir.path(), ["check", ".", "--format", "github"])?;
+    assert_eq!(github.code, Some(0), "{github:?}");
+    assert!(
+        github
+            .stdout
+            .contains("::notice file=V2__cleanup.sql,title=table-dropped::"),
+        "{}",
+        github.stdout
+    );
+    assert!(
+        github
+            .stdout
+            .contains("::warning file=V1__init.sql,title=stale-allow::"),
+        "{}",
+        github.stdout
+    );
+    Ok(())
+}
+
+#[test]
+fn bad_acknowledgements_are_errors_naming_the_flag_or_the_config_file() -> TestResult {
+    let dir = dropping_folder()?;
+    let bad_code = run_in(dir.path(), ["check", ".", "--allow", "2:table-droped"])?;
+    assert_eq!(bad_code.code, Some(2), "{bad_code:?}");
+    assert!(
+        bad_code.stderr.contains(
+            "--allow `2:table-droped`: `table-droped` is not a check's code (codes: must-apply,"
+        ),
+        "{}",
+        bad_code.stderr
+    );
+    let no_colon = run_in(dir.path(), ["check", ".", "--allow", "table-dropped"])?;
+    assert!(
+        no_colon.stderr.contains("expected VERSION:CODE"),
+        "{}",
+        no_colon.stderr
+    );
+
+    fs::write(
+        dir.path().join("sqlite-testdb.toml"),
+        "[allow]\n9 = [\"table-dropped\"]\n",
+    )?;
+    let bad_version = run_in(dir.path(), ["check", "."])?;
+    assert_eq!(bad_version.code, Some(2), "{bad_version:?}");
+    assert!(
+        bad_version.stderr.contains("sqlite-testdb.toml"),
+        "{}",
+        bad_version.stderr
+    );
+    assert!(
+        bad_version.stderr.contains("[allow] 9: no migration of ")
+            && bad_version.stderr.contains(" has version `9`"),
+        "{}",
+        bad_version.stderr
+    );
+    Ok(())
+}
+
+#[test]
+fn the_minimum_sqlite_comes_from_the_flag_or_the_config_file() -> TestResult {
+    let dir = folder(&[
+        (
+            "V1__users.sql",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, doc TEXT);",
+        ),
+        (
+            "V2__names.sql",
+            "CREATE VIEW names AS\nSELECT doc ->> '$.name' AS name FROM users;",
+        ),
+    ])?;
+    assert_eq!(run_in(dir.path(), ["check", "."])?.code, Some(0));
+    let flag = run_in(dir.path(), ["check", ".", "--min-sqlite", "3.37"])?;
+    assert_eq!(flag.code, Some(1), "{flag:?}");
+    assert!(
+        flag.stdout
+            .contains("V2__names.sql:2): must run on the oldest SQLite"),
+        "{}",
+        flag.stdout
+    );
+    assert!(
+        flag.stdout.contains("needs SQLite 3.38.0"),
+        "{}",
+        flag.stdout
+    );
+    fs::write(
+        dir.path().join("sqlite-testdb.toml"),
+        "min-sqlite = \"3.38\"\n",
+    )?;
+    assert_eq!(run_in(dir.path(), ["check", "."])?.code, Some(0));
+    fs::write(
+        dir.path().join("sqlite-testdb.toml"),
+        "min-sqlite = \"three\"\n",
+    )?;
+    let bad = run_in(dir.path(), ["check", "."])?;
+    assert_eq!(bad.code, Some(2), "{bad:?}");
+    assert!(
+        bad.stderr.contains("`three` is not a SQLite version"),
+        "{}",
+        bad.stderr
+    );
+    Ok(())
+}

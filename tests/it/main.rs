@@ -22,6 +22,7 @@ mod migrations;
 mod replay;
 mod replay_with_data;
 mod schema;
+mod schema_changes;
 mod shared_folder;
 mod template_cache;
 mod test_db;

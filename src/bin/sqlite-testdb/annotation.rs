@@ -11,9 +11,7 @@ use sqlite_testdb::replay::Finding;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Level {
     Error,
-    #[expect(dead_code, reason = "for the informational schema-change classes")]
     Warning,
-    #[expect(dead_code, reason = "for the informational schema-change classes")]
     Note,
 }
 
@@ -78,11 +76,18 @@ pub(crate) fn from_finding(finding: &Finding, text: String) -> Annotation {
     };
     Annotation {
         code: finding.check().code().to_owned(),
-        level: Level::Error,
+        // An acknowledged finding is a note; one whose check only informs, a warning.
+        level: if finding.acknowledged() {
+            Level::Note
+        } else if finding.fails() {
+            Level::Error
+        } else {
+            Level::Warning
+        },
         title: finding.check().to_string(),
         message: text,
         file: finding.file().map(Path::to_path_buf),
-        line: None,
+        line: finding.line().and_then(|l| u32::try_from(l).ok()),
         migration: Some(finding.migration().to_owned()),
         version: Some(finding.version()),
         subject,

@@ -159,6 +159,17 @@ pub(crate) struct CheckArgs {
     /// --with-data or --from). Added to `expect-changes` of the config file
     #[arg(long, value_name = "VERSION")]
     pub(crate) expect_changes: Vec<Version>,
+    /// Acknowledge a finding that a migration means, as VERSION:CODE (3:column-dropped;
+    /// for sqlx and diesel, their own version): listed, not failed (repeatable). Added to
+    /// the `[allow]` table of the config file and the migrations' own
+    /// `-- sqlite-testdb: allow CODE` comments
+    #[arg(long, value_name = "VERSION:CODE")]
+    pub(crate) allow: Vec<String>,
+    /// The oldest SQLite the project supports ("3.31"): a migration using a feature newer
+    /// than it (RETURNING, DROP COLUMN, STRICT, ->>, …) fails. Or `min-sqlite` in the
+    /// config file
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) min_sqlite: Option<String>,
     /// Stop at the first finding instead of checking every version
     #[arg(long)]
     pub(crate) fail_fast: bool,

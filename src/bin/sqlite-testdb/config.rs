@@ -14,6 +14,12 @@
 //! # The committed schema, checked against the migrations (check --schema FILE); relative
 //! # to this file's folder.
 //! schema-file = "../schema.sql"
+//! # The oldest SQLite the project supports: newer features in a migration fail.
+//! min-sqlite = "3.31"
+//!
+//! # Findings a migration means, per version: listed, not failed.
+//! [allow]
+//! 3 = ["column-dropped"]
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -40,6 +46,10 @@ pub(crate) struct Config {
     pub(crate) foreign_keys: Option<bool>,
     /// `schema-file = "…"`, relative to the config file's folder.
     pub(crate) schema_file: Option<PathBuf>,
+    /// `min-sqlite = "3.31"`.
+    pub(crate) min_sqlite: Option<String>,
+    /// The `[allow]` table: (version as written, code) pairs.
+    pub(crate) allow: Vec<(String, String)>,
 }
 
 /// Reads `explicit`, else `FILE_NAME` in `dir` when it exists.
@@ -113,10 +123,41 @@ pub(crate) fn load(explicit: Option<&Path>, dir: &Path) -> Result<Config, Failur
                 let folder = path.parent().unwrap_or(Path::new(""));
                 config.schema_file = Some(folder.join(file));
             }
+            "min-sqlite" => {
+                let version = value
+                    .as_str()
+                    .ok_or_else(|| expected("a SQLite version, e.g. \"3.31\""))?;
+                config.min_sqlite = Some(version.to_owned());
+            }
+            "allow" => {
+                let entries = value
+                    .as_table()
+                    .ok_or_else(|| expected("a table, e.g. [allow] 3 = [\"column-dropped\"]"))?;
+                for (version, codes) in entries {
+                    let codes = codes
+                        .as_array()
+                        .filter(|codes| !codes.is_empty())
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "[allow] {version} must be a list of codes, e.g. \
+                                 [\"column-dropped\"]"
+                            ))
+                        })?;
+                    for code in codes {
+                        let code = code.as_str().ok_or_else(|| {
+                            bad(format!(
+                                "[allow] {version}: codes are strings, found a {}",
+                                code.type_str()
+                            ))
+                        })?;
+                        config.allow.push((version.clone(), code.to_owned()));
+                    }
+                }
+            }
             _ => {
                 return Err(bad(format!(
-                    "unknown setting `{key}` (known: expect-changes, foreign-keys, rows, \
-                     schema-file, seed, time-limit)"
+                    "unknown setting `{key}` (known: allow, expect-changes, foreign-keys, \
+                     min-sqlite, rows, schema-file, seed, time-limit)"
                 )));
             }
         }

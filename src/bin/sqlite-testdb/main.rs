@@ -7,6 +7,7 @@
 //! bad input (missing folder, badly named file, duplicate version, unknown version, an
 //! extension that does not load, bad usage) or when the command could not run.
 
+mod allow;
 mod annotation;
 mod args;
 mod baseline;
@@ -190,6 +191,12 @@ fn check(
     }
     if args.foreign_keys_off || config.foreign_keys == Some(false) {
         replay.foreign_keys_off();
+    }
+    if let Some(min) = args.min_sqlite.as_ref().or(config.min_sqlite.as_ref()) {
+        replay.min_sqlite(min);
+    }
+    for (version, check) in allow::allows(migrations, &args.allow, &config)? {
+        replay.allow(version, check);
     }
     let outcome = replay
         .progress(|p: replay::Progress<'_>| {
