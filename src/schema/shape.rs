@@ -171,6 +171,10 @@ fn read(conn: &Connection, previous: Option<&Shape>) -> rusqlite::Result<Shape> 
         .filter(|(kind, ..)| kind == "table")
         .map(|(_, name, ..)| name.as_str())
         .collect();
+    let same_tables = previous.is_some_and(|p| {
+        p.tables.len() == table_names.len()
+            && p.tables.iter().zip(&table_names).all(|(t, n)| t.name == *n)
+    });
     for (kind, name, table, text) in &rows {
         let kind = match kind.as_str() {
             "table" => {
@@ -189,9 +193,10 @@ fn read(conn: &Connection, previous: Option<&Shape>) -> rusqlite::Result<Shape> 
             "view" => ObjectKind::View,
             _ => continue,
         };
+        // A view's tables are those of the schema it names: kept while no table came or went.
         let kept = previous
             .and_then(|p| p.object(name))
-            .filter(|o| o.create == *text && o.kind != ObjectKind::View);
+            .filter(|o| o.create == *text && (o.kind != ObjectKind::View || same_tables));
         if let Some(object) = kept {
             objects.push(object.clone());
             continue;
