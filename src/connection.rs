@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// A pool of connections to one test database (feature `r2d2`, on by default): r2d2's pool
 /// over the `r2d2_sqlite` release built on the project's rusqlite.

@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use crate::report::ReplayReport;
 use crate::sql::position::pinpoint;
 
-/// The version type, as [`crate::Version`] (this module sits below the migrations).
-type Version = refinery::SchemaVersion;
+use crate::version::Version;
 
 /// `Result` with this crate's [`Error`] as the default error type.
 ///

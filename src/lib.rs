@@ -213,11 +213,12 @@ mod schema;
 mod sql;
 mod template;
 mod testdb;
+mod version;
 
 #[cfg(feature = "r2d2")]
 pub use connection::Pool;
 pub use error::{Error, Result};
-pub use migrations::{DownScript, Layout, Migrations, RefineryRunner, Version};
+pub use migrations::{DownScript, Layout, Migrations, RefineryRunner};
 // What the `migrations!` macro expands to; not part of the API.
 #[doc(hidden)]
 pub use migrations::embedded::cached as __migrations_cached;
@@ -228,6 +229,7 @@ pub use template::Fingerprint;
 #[cfg(feature = "rstest")]
 pub use testdb::test_db;
 pub use testdb::{Attached, Builder, Keep, Snapshot, Storage, TestDb};
+pub use version::Version;
 
 /// The rusqlite this crate was built with: the project's own (one `libsqlite3-sys` per
 /// build), so tests can name its types without a dependency line of their own.

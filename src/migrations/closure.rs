@@ -14,7 +14,7 @@ use super::digest::{self, Encoder};
 use super::layout::Layout;
 use super::library::{BoxError, MigrateFn};
 use super::set::Migrations;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 impl Migrations {
     /// Migrations given as a function that migrates an empty database to the latest

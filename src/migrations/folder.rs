@@ -10,8 +10,8 @@ use refinery::Migration;
 use super::down_script::DownScript;
 use super::layout::Layout;
 use super::library::{self, Record, SqlxKind};
-use super::version::Version;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
+use crate::version::Version;
 
 /// The suffix of a down script: `V3__sessions.down.sql` undoes `V3__sessions.sql`.
 const DOWN_SUFFIX: &str = ".down.sql";

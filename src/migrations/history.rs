@@ -10,8 +10,8 @@ use rusqlite::Connection;
 use super::layout::Layout;
 use super::library::Record;
 use super::set::Migrations;
-use super::version::Version;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
+use crate::version::Version;
 
 /// refinery's history table (its default name, which refinery's runner uses unless told
 /// otherwise).

@@ -16,10 +16,8 @@ pub(crate) mod rollback;
 pub(crate) mod runner;
 mod set;
 mod sources;
-mod version;
 
 pub use down_script::DownScript;
 pub use layout::Layout;
 pub use refinery_runner::RefineryRunner;
 pub use set::Migrations;
-pub use version::Version;

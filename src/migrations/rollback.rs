@@ -9,8 +9,8 @@ use rusqlite::Connection;
 use super::down_script::DownScript;
 use super::history;
 use super::set::Migrations;
-use super::version::Version;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
+use crate::version::Version;
 
 /// Undoes every migration applied to the database at `path` above `version`, newest first,
 /// each in one transaction on a new connection from `open`. `version` is one of the set's

@@ -14,8 +14,8 @@ use super::closure;
 use super::history;
 use super::layout::Layout;
 use super::set::Migrations;
-use super::version::Version;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
+use crate::version::Version;
 
 /// Runs `migrations` up to `target` on `conn` with refinery. A failure names the migration
 /// that failed and its file, which refinery's own error does not.

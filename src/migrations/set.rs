@@ -13,8 +13,8 @@ use super::folder;
 use super::layout::Layout;
 use super::library::{MigrateFn, Record};
 use super::refinery_runner::RefineryRunner;
-use super::version::Version;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
+use crate::version::Version;
 
 /// A set of refinery migrations, ordered by version, loaded once and shared by every test
 /// database made from it.

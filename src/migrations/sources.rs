@@ -6,8 +6,8 @@ use std::path::Path;
 use super::layout::Layout;
 use super::library::Record;
 use super::set::Migrations;
-use super::version::Version;
-use crate::Result;
+use crate::error::Result;
+use crate::version::Version;
 
 impl Migrations {
     /// Loads the migrations in `dir`, laid out for `layout`'s library, without detecting it:

@@ -11,9 +11,9 @@ use refinery::Migration;
 
 use super::findings::finding;
 use super::settings::Settings;
-use crate::Version;
 use crate::report::{Check, Finding, FindingKind, StepReport};
 use crate::sql::allow_comment::inline_allows;
+use crate::version::Version;
 
 /// Every acknowledgement of a replay, and whether each matched a finding.
 pub(crate) struct Acknowledgements {

@@ -10,8 +10,11 @@ use rusqlite::Connection;
 use super::run;
 use super::settings::Settings;
 use crate::connection::ConnectOptions;
+use crate::error::{Error, Result};
+use crate::migrations::Migrations;
 use crate::report::{Check, Progress, ReplayReport};
-use crate::{DataOptions, Error, Migrations, Result, Version};
+use crate::rows::DataOptions;
+use crate::version::Version;
 
 /// A replay of a migration set, configured: connection settings for migrations that need a
 /// custom function or an extension, generated rows, migrations that change data on

@@ -18,12 +18,15 @@ use super::explanation::{OrphanKey, Orphans};
 use super::reproduction_script::{ScriptWriter, Section};
 use super::settings::Settings;
 use super::table_contents::{Tables, capture, compare};
+use crate::error::{Error, Result};
 use crate::report::{Check, Finding, FindingKind, GeneratedRows, StepData};
+use crate::rows::DataOptions;
 use crate::rows::generator::Generator;
 use crate::rows::implied::created_tables;
 use crate::schema::integrity::{integrity_problems, integrity_problems_of};
 use crate::schema::sequence::{resets, sequences};
-use crate::{DataOptions, Error, Result, Snapshot, TestDb, Version};
+use crate::testdb::{Snapshot, TestDb};
+use crate::version::Version;
 
 /// Whose rows the database holds.
 pub(crate) enum Rows<'s> {

@@ -8,11 +8,12 @@ use rusqlite::Connection;
 
 use super::settings::Settings;
 use crate::error::sqlite_message;
+use crate::error::{Error, Result};
 use crate::rows::table::{ordinary_columns, user_tables};
 use crate::schema::integrity::existing;
 use crate::sql::literal::{quote_identifier, shown};
 use crate::sql::tokens::{TokenKind, lex};
-use crate::{Error, Result, TestDb};
+use crate::testdb::TestDb;
 
 /// How many generated rows a failure message shows.
 pub(crate) const SHOWN: usize = 3;

@@ -10,9 +10,10 @@ use super::explanation::explain;
 use super::reproduction_script::{Section, write_script};
 use super::settings::Settings;
 use crate::error::root_message;
+use crate::error::{Error, Result};
 use crate::report::{Check, DataChange, Finding, FindingKind};
 use crate::sql::literal::{quote_identifier, text_literal};
-use crate::{Error, Result, Snapshot};
+use crate::testdb::Snapshot;
 
 /// A finding of `migration` with no table, column or script.
 pub(crate) fn finding(

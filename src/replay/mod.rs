@@ -39,7 +39,9 @@ pub use crate::report::{
 };
 pub use builder::Replay;
 
-use crate::{DataOptions, Migrations, Result};
+use crate::error::Result;
+use crate::migrations::Migrations;
+use crate::rows::DataOptions;
 
 /// Checks a migration set in fresh databases, version by version, every version on its
 /// own, so that one run finds every failure:

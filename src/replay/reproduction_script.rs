@@ -10,11 +10,14 @@ use std::sync::Arc;
 use refinery::Migration;
 use rusqlite::Connection;
 
+use crate::error::{Error, Result};
 use crate::migrations::history::HISTORY_TABLES;
 use crate::report::ScriptFolder;
+use crate::rows::DataOptions;
 use crate::rows::table::{ordinary_columns, user_tables};
 use crate::sql::literal::{literal_ref, quote_identifier};
-use crate::{DataOptions, Error, Result, TestDb, Version};
+use crate::testdb::TestDb;
+use crate::version::Version;
 
 /// A part of a reproduction script after the rows.
 pub(crate) struct Section {

@@ -12,8 +12,9 @@ use super::data_steps::DataReplay;
 use super::schema_steps::SchemaReplay;
 use super::settings::Settings;
 use super::upgrade;
+use crate::error::Result;
 use crate::report::{Down, Finding, Progress, ReplayReport, StepData, StepReport};
-use crate::{Result, Version};
+use crate::version::Version;
 
 /// The databases a replay steps forward.
 // One per run: the size of its variants does not matter.

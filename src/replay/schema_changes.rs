@@ -10,6 +10,7 @@ use rusqlite::Connection;
 
 use super::findings::finding;
 use super::settings::Settings;
+use crate::error::Result;
 use crate::report::{Check, Finding, FindingKind};
 use crate::schema::change::{Change, changes};
 use crate::schema::double_quotes::{DoubleQuotes, double_quotes};
@@ -17,7 +18,7 @@ use crate::schema::shape::Shape;
 use crate::sql::lint::{Lint, Rule, newer_features, pragmas_in_transaction};
 use crate::sql::sqlite_version::SqliteVersion;
 use crate::sql::tokens::{TokenKind, lex};
-use crate::{Result, Version};
+use crate::version::Version;
 
 /// The shape of the schema before the next step, and what the text checks need.
 pub(crate) struct SchemaChanges {

@@ -9,9 +9,12 @@ use super::affected::Reach;
 use super::findings::finding;
 use super::schema_changes::SchemaChanges;
 use super::settings::Settings;
+use crate::error::{Error, Result};
 use crate::report::{Check, Down, Finding, FindingKind};
+use crate::schema::Schema;
 use crate::schema::integrity::{foreign_key_problems_in, integrity_problems_of};
-use crate::{Error, Result, Schema, Snapshot, TestDb, Version};
+use crate::testdb::{Snapshot, TestDb};
+use crate::version::Version;
 
 /// The database stepping forward, schema only, and what it looked like before the next
 /// migration.

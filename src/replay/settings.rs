@@ -7,10 +7,14 @@ use refinery::Migration;
 use rusqlite::Connection;
 
 use crate::connection::ConnectOptions;
+use crate::error::{Error, Result};
+use crate::migrations::Migrations;
 use crate::migrations::{rollback, runner};
 use crate::report::{Check, Down, StepReport};
+use crate::rows::DataOptions;
 use crate::sql::sqlite_version::SqliteVersion;
-use crate::{DataOptions, Error, Migrations, Result, TestDb, Version};
+use crate::testdb::TestDb;
+use crate::version::Version;
 
 /// The settings of one replay.
 #[derive(Debug, Clone)]

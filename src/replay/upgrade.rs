@@ -6,8 +6,11 @@ use std::path::Path;
 
 use super::data_steps::DataReplay;
 use super::settings::Settings;
+use crate::error::{Error, Result};
+use crate::migrations::Migrations;
 use crate::migrations::history;
-use crate::{Error, Migrations, Result, TestDb, Version};
+use crate::testdb::TestDb;
+use crate::version::Version;
 
 /// Copies `path` (never opened itself), reads the copy's version from its history, and
 /// starts the checks over its rows at that version.
@@ -41,7 +44,7 @@ fn version_of(copy: &TestDb, original: &Path, migrations: &Migrations) -> Result
             path: original.to_path_buf(),
             table: migrations
                 .layout()
-                .unwrap_or(crate::Layout::Refinery)
+                .unwrap_or(crate::migrations::Layout::Refinery)
                 .history_table(),
         });
     }

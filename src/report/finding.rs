@@ -4,8 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::check::{Check, FindingKind};
 
-/// A migration version (refinery's version type).
-type Version = refinery::SchemaVersion;
+use crate::version::Version;
 
 /// One check of one migration that failed: which migration and file, which check, where
 /// (table, column) and what was found, and for a failure over rows, the script that

@@ -8,8 +8,7 @@ use super::generated_rows::GeneratedRows;
 use super::scripts::ScriptFolder;
 use super::step::{Down, StepReport};
 
-/// A migration version (refinery's version type).
-type Version = refinery::SchemaVersion;
+use crate::version::Version;
 
 /// The result of the replay checks: one [`StepReport`] per version, and every
 /// [`Finding`]. [`check`](crate::replay::check) returns it when nothing failed, and

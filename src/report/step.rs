@@ -7,8 +7,7 @@ use super::data_change::DataChange;
 use super::finding::Finding;
 use super::generated_rows::GeneratedRows;
 
-/// A migration version (refinery's version type).
-type Version = refinery::SchemaVersion;
+use crate::version::Version;
 
 /// How far [`Replay::progress`](crate::replay::Replay::progress) has come.
 ///

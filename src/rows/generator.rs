@@ -9,8 +9,8 @@ use rusqlite::Connection;
 use super::fill_order::fill_order;
 use super::filler::Filler;
 use super::table::{Context, read_table, user_tables};
+use crate::error::{Error, Result};
 use crate::report::{GeneratedRows, TableRows};
-use crate::{Error, Result};
 
 /// Generates rows into one database, again and again: a table filled a second time gets
 /// rows that continue its sequence (new unique values, new row numbers) instead of

@@ -19,10 +19,12 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 use super::generator::Generator;
+use crate::error::{Error, Result};
 use crate::report::GeneratedRows;
 #[cfg(doc)]
 use crate::report::TableRows;
-use crate::{Error, Result, TestDb, Version};
+use crate::testdb::TestDb;
+use crate::version::Version;
 
 /// Settings of the row generator behind [`replay::check_with_data`](crate::replay::check_with_data)
 /// and [`DataOptions::fill`]: how many rows per table, and the seed.

@@ -17,7 +17,7 @@
 use rusqlite::Connection;
 
 use crate::error::sqlite_message;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// What running a script with double-quoted strings off told.
 #[derive(Debug, Clone, PartialEq, Eq)]

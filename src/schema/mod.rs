@@ -14,8 +14,9 @@ use std::fmt;
 
 use rusqlite::Connection;
 
+use crate::error::{Error, Result};
 use crate::migrations::history::is_history_table;
-use crate::{Error, Result, sql};
+use crate::sql;
 
 /// The schema of a database: its tables, indexes, views and triggers, normalized so that
 /// what a person would call the same schema is equal.

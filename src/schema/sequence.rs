@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use rusqlite::Connection;
 
 use super::change::Change;
+use crate::error::{Error, Result};
 use crate::report::Check;
-use crate::{Error, Result};
 
 /// Each AUTOINCREMENT table's counter in `sqlite_sequence` (names in lower case); empty
 /// when the database has no such table yet.

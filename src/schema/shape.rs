@@ -6,9 +6,10 @@
 
 use rusqlite::Connection;
 
+use crate::error::{Error, Result};
 use crate::migrations::history::HISTORY_TABLE;
+use crate::sql;
 use crate::sql::tokens::{TokenKind, lex};
-use crate::{Error, Result, sql};
 
 /// History tables of the migration libraries the crate reads, left out of a shape.
 const HISTORY_TABLES: [&str; 3] = [

@@ -14,9 +14,9 @@ use super::copy::Template;
 use super::fingerprint::{self, Fingerprint};
 use super::record::{self, Record, Stamp};
 use super::request::{JOURNAL_MODE, PAGE_SIZE, Request};
+use crate::error::{Error, Result};
 use crate::migrations::runner;
 use crate::schema::integrity;
-use crate::{Error, Result};
 
 const BUILD_LOG: &str = "builds.log";
 

@@ -9,7 +9,7 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use super::fingerprint::Fingerprint;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// Where one template's files live.
 pub(crate) struct Paths {

@@ -4,8 +4,8 @@ use std::fmt;
 
 use uuid::Uuid;
 
-use crate::Version;
 use crate::migrations::digest::Encoder;
+use crate::version::Version;
 
 /// Bump whenever the way templates are built or recorded changes, so that templates built by
 /// an older version of this crate are never reused.

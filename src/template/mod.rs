@@ -32,7 +32,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use rusqlite::Connection;
 
 use crate::connection::ConnectOptions;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 use cache::Paths;
 pub(crate) use copy::Template;
 pub use fingerprint::Fingerprint;

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use super::cache::{self, Paths};
 use super::fingerprint::{self, Fingerprint};
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 const RECORD_HEADER: &str = "sqlite-testdb template record";
 

@@ -4,7 +4,9 @@ use std::path::Path;
 
 use super::fingerprint::{Fingerprint, Shape};
 use crate::connection::ConnectOptions;
-use crate::{Migrations, Result, Version};
+use crate::error::Result;
+use crate::migrations::Migrations;
+use crate::version::Version;
 
 /// `PRAGMA page_size` of every template (SQLite's default).
 pub(crate) const PAGE_SIZE: u32 = 4096;

@@ -11,8 +11,10 @@ use super::database::TestDb;
 use super::keep::{self, Keep};
 use super::storage::{self, Backing, Storage};
 use crate::connection::ConnectOptions;
+use crate::error::{Error, Result};
+use crate::migrations::Migrations;
 use crate::template::{self, Fingerprint, Request, cache};
-use crate::{Error, Migrations, Result, Version};
+use crate::version::Version;
 
 /// The ways to make a test database.
 impl TestDb {

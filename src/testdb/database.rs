@@ -12,8 +12,11 @@ use super::storage::{Backing, Storage, file_uri};
 use crate::connection::ConnectOptions;
 #[cfg(feature = "r2d2")]
 use crate::connection::Pool;
+use crate::error::{Error, Result};
+use crate::migrations::Migrations;
 use crate::migrations::{history, rollback, runner};
-use crate::{Error, Migrations, Result, Schema, Version};
+use crate::schema::Schema;
+use crate::version::Version;
 
 /// One test's own SQLite database: a file named by a UUID v7, in a temp folder of its own,
 /// migrated to the requested version (copied from the cached template).

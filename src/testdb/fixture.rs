@@ -11,7 +11,8 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use rstest::fixture;
 
 use super::database::TestDb;
-use crate::{Error, Migrations};
+use crate::error::Error;
+use crate::migrations::Migrations;
 
 /// A fresh [`TestDb`] at the latest version of the migrations in
 /// `$CARGO_MANIFEST_DIR/migrations`: the `migrations/` folder of the crate under test, found

@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// What happens to a test database's files when its [`TestDb`](crate::TestDb) is dropped.
 ///

@@ -8,7 +8,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 use rusqlite::backup::Backup;
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// The whole content of a test database at one moment, held in memory, made by
 /// [`TestDb::snapshot`](crate::TestDb::snapshot) and put back by

@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use tempfile::TempDir;
 use uuid::Uuid;
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// Where a test database lives: a file in a folder of its own, a file in a folder shared
 /// with other test databases, or memory.
