@@ -812,3 +812,52 @@ fn the_minimum_sqlite_comes_from_the_flag_or_the_config_file() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn schema_diff_and_expect_changes_take_the_librarys_own_versions() -> TestResult {
+    let dir = folder(&[
+        (
+            "20240101000000_users.sql",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);",
+        ),
+        (
+            "20240201000000_posts.sql",
+            "CREATE TABLE posts (id INTEGER PRIMARY KEY);\nUPDATE users SET name = upper(name);",
+        ),
+    ])?;
+    let schema = run_in(dir.path(), ["schema", ".", "--version", "20240101000000"])?;
+    assert_eq!(schema.code, Some(0), "{schema:?}");
+    assert!(!schema.stdout.contains("posts"), "{}", schema.stdout);
+    let diff = run_in(
+        dir.path(),
+        ["diff", ".", "20240101000000", "20240201000000"],
+    )?;
+    assert_eq!(diff.code, Some(0), "{diff:?}");
+    assert!(
+        diff.stdout
+            .starts_with("--- 20240101000000 users\n+++ 20240201000000 posts\n"),
+        "{}",
+        diff.stdout
+    );
+    let data = run_in(
+        dir.path(),
+        [
+            "check",
+            ".",
+            "--with-data",
+            "--expect-changes",
+            "20240201000000",
+        ],
+    )?;
+    assert_eq!(data.code, Some(0), "{data:?}");
+    let unknown = run_in(dir.path(), ["schema", ".", "--version", "20230101000000"])?;
+    assert_eq!(unknown.code, Some(2), "{unknown:?}");
+    assert!(
+        unknown
+            .stderr
+            .contains("has version `20230101000000` (the first is 20240101000000 users)"),
+        "{}",
+        unknown.stderr
+    );
+    Ok(())
+}

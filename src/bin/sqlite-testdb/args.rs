@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use sqlite_testdb::Version;
 
 /// Check, inspect and diff a folder of SQLite migrations.
 ///
@@ -91,9 +90,10 @@ Examples:
     Schema {
         #[command(flatten)]
         common: Common,
-        /// The migration version to stop at (one of the folder's versions)
-        #[arg(long, value_name = "N")]
-        version: Option<Version>,
+        /// The migration version to stop at: one of the folder's versions, as its library
+        /// writes it (refinery's 3, sqlx's 20240101000000, diesel's folder or its digits)
+        #[arg(long, value_name = "VERSION")]
+        version: Option<String>,
     },
 
     /// Print the schema change from version A to version B, as a unified diff
@@ -107,12 +107,12 @@ Examples:
     Diff {
         #[command(flatten)]
         common: Common,
-        /// The version to diff from
+        /// The version to diff from, as the folder's library writes it
         #[arg(value_name = "A")]
-        from: Version,
+        from: String,
         /// The version to diff to
         #[arg(value_name = "B")]
-        to: Version,
+        to: String,
     },
 
     /// Write DIR/sqlite-testdb.lock: the released migrations, one line each (version, name,
@@ -158,7 +158,7 @@ pub(crate) struct CheckArgs {
     /// A version whose data changes are deliberate: listed, not failed (repeatable; with
     /// --with-data or --from). Added to `expect-changes` of the config file
     #[arg(long, value_name = "VERSION")]
-    pub(crate) expect_changes: Vec<Version>,
+    pub(crate) expect_changes: Vec<String>,
     /// Acknowledge a finding that a migration means, as VERSION:CODE (3:column-dropped;
     /// for sqlx and diesel, their own version): listed, not failed (repeatable). Added to
     /// the `[allow]` table of the config file and the migrations' own

@@ -29,7 +29,9 @@ use std::sync::Arc;
 use clap::Parser;
 use serde_json::Value;
 use sqlite_testdb::replay::{self, Finding, Replay};
-use sqlite_testdb::{Builder, DataOptions, Error, Keep, Migrations, Schema, TestDb, Version};
+use sqlite_testdb::{
+    Builder, DataOptions, Error, Keep, Layout, Migrations, Schema, TestDb, Version,
+};
 
 use args::{CheckArgs, Cli, Command};
 use extensions::{check_extensions, load_extensions};
@@ -88,7 +90,10 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Schema {
             common, version, ..
         } => {
-            let version = version.unwrap_or_else(|| migrations.latest());
+            let version = match version {
+                Some(text) => allow::version_arg(&migrations, &text)?,
+                None => migrations.latest(),
+            };
             let schema = schema_at(&mut builder, version)?;
             if common.json {
                 print_json(&Value::Array(
@@ -100,13 +105,21 @@ fn run(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Diff { common, from, to } => {
+            let label = |v: Version| match migrations.layout() {
+                Some(Layout::Refinery) | None => format!("V{v}"),
+                Some(_) => migrations.label(v).unwrap_or_else(|| format!("V{v}")),
+            };
+            let (from, to) = (
+                allow::version_arg(&migrations, &from)?,
+                allow::version_arg(&migrations, &to)?,
+            );
             let a = schema_at(&mut builder, from)?;
             let b = schema_at(&mut builder, to)?;
-            let diff = a.diff_labeled(&b, &format!("V{from}"), &format!("V{to}"));
+            let diff = a.diff_labeled(&b, &label(from), &label(to));
             if common.json {
                 print_json(&diff_json(from, to, &a, &b, &diff));
             } else if diff.is_empty() {
-                eprintln!("no schema change between V{from} and V{to}");
+                eprintln!("no schema change between {} and {}", label(from), label(to));
             } else {
                 print_text(&diff);
             }
@@ -182,8 +195,11 @@ fn check(
     // The config file's expected changes are for the runs over rows; a plain `check` of the
     // same folder leaves them out.
     if data {
-        for version in config.expect_changes.iter().chain(&args.expect_changes) {
+        for version in &config.expect_changes {
             replay.expect_changes(*version);
+        }
+        for text in &args.expect_changes {
+            replay.expect_changes(allow::version_arg(migrations, text)?);
         }
     }
     if args.fail_fast {
