@@ -276,12 +276,7 @@ impl<'s> DataReplay<'s> {
         Ok(resets(before, &after, &names)
             .into_iter()
             .map(|change| {
-                let detail = format!(
-                    "{}\n{}\nif it is meant, acknowledge it: `-- sqlite-testdb: allow {}` in the migration",
-                    change.detail,
-                    change.class.why(),
-                    change.class.code()
-                );
+                let detail = change.class.explained(&change.detail);
                 let place = (Some(change.table), None);
                 self.data_finding(migration, change.class, place, detail, None)
             })

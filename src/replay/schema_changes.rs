@@ -76,12 +76,10 @@ impl SchemaChanges {
             && let DoubleQuotes::Needed { message } = double_quotes(conn, sql)?
         {
             let check = Check::DoubleQuotedString;
-            let detail = format!(
+            let detail = check.explained(&format!(
                 "with double-quoted string literals off, SQLite says: {message}\n\
-                 write strings in single quotes ('done'), names in double quotes\n{}\n{}",
-                check.why(),
-                acknowledge(check)
-            );
+                     write strings in single quotes ('done'), names in double quotes"
+            ));
             findings.push(finding(
                 settings,
                 migration,
@@ -144,14 +142,6 @@ fn has_double_quotes(sql: &str) -> bool {
         .any(|t| matches!(t.kind, TokenKind::Quoted(_)) && sql[t.start..].starts_with('"'))
 }
 
-/// The line under a finding of a class that may be meant.
-fn acknowledge(check: Check) -> String {
-    format!(
-        "if it is meant, acknowledge it: `-- sqlite-testdb: allow {}` in the migration",
-        check.code()
-    )
-}
-
 /// The finding of a change: where, what, why it matters, how to acknowledge it.
 fn change_finding(
     settings: &Settings,
@@ -159,18 +149,9 @@ fn change_finding(
     script: Script,
     change: Change,
 ) -> Finding {
-    let check = change.class;
-    let what = match script {
-        Script::Up => change.detail,
-        Script::Down => format!("down script: {}", change.detail),
-    };
-    let detail = format!("{what}\n{}\n{}", check.why(), acknowledge(check));
-    let mut found = finding(settings, migration, FindingKind::Schema, check, detail);
+    let mut found = script_finding(settings, migration, script, change.class, &change.detail);
     found.table = Some(change.table);
     found.column = change.column;
-    if script == Script::Down {
-        found.file = down_file(settings, migration.version());
-    }
     found
 }
 
@@ -180,13 +161,26 @@ fn lint_finding(settings: &Settings, migration: &Migration, script: Script, lint
         Rule::PragmaInTransaction => Check::PragmaInTransaction,
         Rule::NewerSqliteFeature { .. } => Check::NewerSqliteFeature,
     };
-    let what = match script {
-        Script::Up => lint.detail,
-        Script::Down => format!("down script: {}", lint.detail),
-    };
-    let detail = format!("{what}\n{}\n{}", check.why(), acknowledge(check));
-    let mut found = finding(settings, migration, FindingKind::Schema, check, detail);
+    let mut found = script_finding(settings, migration, script, check, &lint.detail);
     found.line = Some(lint.line);
+    found
+}
+
+/// A finding of `check` about `script` of `migration`: `what` was found, why it matters, how
+/// to acknowledge it; a down script's in the down script's file.
+fn script_finding(
+    settings: &Settings,
+    migration: &Migration,
+    script: Script,
+    check: Check,
+    what: &str,
+) -> Finding {
+    let what = match script {
+        Script::Up => what.to_owned(),
+        Script::Down => format!("down script: {what}"),
+    };
+    let detail = check.explained(&what);
+    let mut found = finding(settings, migration, FindingKind::Schema, check, detail);
     if script == Script::Down {
         found.file = down_file(settings, migration.version());
     }

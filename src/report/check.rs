@@ -311,6 +311,16 @@ impl Check {
         }
     }
 
+    /// The detail of a finding of this check, for a change a migration may mean: `what` was
+    /// found, why it matters, and how to acknowledge it.
+    pub(crate) fn explained(self, what: &str) -> String {
+        format!(
+            "{what}\n{}\nif it is meant, acknowledge it: `-- sqlite-testdb: allow {}` in the migration",
+            self.why(),
+            self.code()
+        )
+    }
+
     /// Whether the check is of the down script rather than of the migration.
     pub(crate) fn of_down_script(self) -> bool {
         matches!(

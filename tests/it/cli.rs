@@ -7,55 +7,13 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use crate::common::cli::{Run, command, output, run};
 use crate::common::folder;
 use rstest::rstest;
 use serde_json::Value;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-/// What one run of the command gave.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Result<Value, Box<dyn std::error::Error>> {
-        serde_json::from_str(&self.stdout)
-            .map_err(|e| format!("stdout is not JSON ({e}): {self:?}").into())
-    }
-}
-
-fn command<I, S>(args: I) -> Command
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sqlite-testdb"));
-    cmd.args(args);
-    cmd
-}
-
-fn output(mut cmd: Command) -> Result<Run, Box<dyn std::error::Error>> {
-    let out = cmd.output()?;
-    Ok(Run {
-        code: out.status.code(),
-        stdout: String::from_utf8(out.stdout)?,
-        stderr: String::from_utf8(out.stderr)?,
-    })
-}
-
-fn run<I, S>(args: I) -> Result<Run, Box<dyn std::error::Error>>
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    output(command(args))
-}
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations")

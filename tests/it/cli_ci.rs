@@ -4,48 +4,16 @@
 //! Needs the binary, which the `cli` feature builds: `cargo test --features cli --test it cli_ci::`.
 #![cfg(feature = "cli")]
 
-use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
+use crate::common::cli::run_in;
 use crate::common::folder;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-/// What one run of the command gave.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Result<Value, Box<dyn std::error::Error>> {
-        serde_json::from_str(&self.stdout)
-            .map_err(|e| format!("stdout is not JSON ({e}): {self:?}").into())
-    }
-}
-
-/// Runs the command in `cwd`.
-fn run_in<I, S>(cwd: &Path, args: I) -> Result<Run, Box<dyn std::error::Error>>
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    let out = Command::new(env!("CARGO_BIN_EXE_sqlite-testdb"))
-        .args(args)
-        .current_dir(cwd)
-        .output()?;
-    Ok(Run {
-        code: out.status.code(),
-        stdout: String::from_utf8(out.stdout)?,
-        stderr: String::from_utf8(out.stderr)?,
-    })
-}
 
 /// Runs git in `repo`, with no system or user configuration to get in the way.
 fn git(repo: &Path, args: &[&str]) -> TestResult {
