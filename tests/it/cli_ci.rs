@@ -829,3 +829,47 @@ fn schema_diff_and_expect_changes_take_the_librarys_own_versions() -> TestResult
     );
     Ok(())
 }
+
+#[test]
+fn since_fails_schema_changes_of_new_migrations_only() -> TestResult {
+    let repo = folder(&[
+        (
+            "db/migrations/V1__users.sql",
+            "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT, nick TEXT);\n\
+             CREATE TABLE legacy(id INTEGER PRIMARY KEY);\n",
+        ),
+        ("db/migrations/V2__no_legacy.sql", "DROP TABLE legacy;\n"),
+    ])?;
+    release(repo.path())?;
+    fs::write(
+        repo.path().join(MIGRATIONS).join("V3__no_nick.sql"),
+        "ALTER TABLE users DROP COLUMN nick;\n",
+    )?;
+    let run = run_in(
+        repo.path(),
+        ["check", MIGRATIONS, "--since", "HEAD", "--format", "github"],
+    )?;
+    assert_eq!(run.code, Some(1), "{run:?}");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    // The released V2's drop is listed, not failed; the new V3's fails.
+    assert!(
+        lines.iter().any(|l| l
+            .starts_with("::warning file=db/migrations/V2__no_legacy.sql,title=table-dropped::")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l
+                .starts_with("::error file=db/migrations/V3__no_nick.sql,title=column-dropped::")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("::error file=db/migrations/V2"),
+        "{}",
+        run.stdout
+    );
+    Ok(())
+}
