@@ -13,6 +13,7 @@ use super::schema_steps::SchemaReplay;
 use super::settings::Settings;
 use super::upgrade;
 use crate::error::Result;
+use crate::migrations::Layout;
 use crate::report::{Down, Finding, Progress, ReplayReport, StepData, StepReport};
 use crate::version::Version;
 
@@ -168,7 +169,14 @@ pub(crate) fn run(
         scripts: None,
     };
     match &mut mode {
-        Mode::Upgrade { path, at, .. } => report.upgraded = Some((path.clone(), *at)),
+        Mode::Upgrade { path, at, .. } => {
+            // refinery's `V3`; sqlx's and diesel's migrations as their library names them.
+            let at = at.map(|v| match migrations.layout() {
+                Some(Layout::Refinery) | None => format!("V{v}"),
+                Some(_) => migrations.label(v).unwrap_or_else(|| format!("V{v}")),
+            });
+            report.upgraded = Some((path.clone(), at));
+        }
         Mode::Fresh { schema, data } => {
             report.scripts = data.as_ref().and_then(|d| d.scripts.folder());
             if let (None, Some(last)) = (&stop, pending.last()) {

@@ -224,7 +224,7 @@ fn plural(n: usize) -> &'static str {
 pub(crate) fn overview(report: &ReplayReport) -> String {
     let mut out = String::new();
     if let Some((path, version)) = &report.upgraded {
-        let at = version.map_or_else(|| "no migration".to_owned(), |v| format!("V{v}"));
+        let at = version.as_deref().unwrap_or("no migration");
         writeln!(out, "upgrade of a copy of {} (at {at})", path.display()).ok();
     }
     let width = report

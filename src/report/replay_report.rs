@@ -42,8 +42,9 @@ pub struct ReplayReport {
     /// once, and the runner run again (not when a migration did not apply, nor on an
     /// upgrade).
     pub(crate) whole_set: bool,
-    /// The database whose copy was upgraded, and the version it was at.
-    pub(crate) upgraded: Option<(std::path::PathBuf, Option<Version>)>,
+    /// The database whose copy was upgraded, and the migration it was at, as its library
+    /// names it (`V3__tags`, `20240101000000 create users`).
+    pub(crate) upgraded: Option<(std::path::PathBuf, Option<String>)>,
     /// Whether the run stopped at its first finding.
     pub(crate) stopped_early: bool,
     /// The migrations' folder, for the one-line summary; `None` for migrations from code.

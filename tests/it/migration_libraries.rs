@@ -385,6 +385,9 @@ fn check_from_reads_sqlx_and_diesel_history_in_a_real_database() -> TestResult {
         let report = replay::check_from(&m, &path)?;
         let checked: Vec<_> = report.steps().iter().map(|s| s.version()).collect();
         assert_eq!(checked, [2, 3], "upgraded from V1");
+        // The version it was at, as the library names it.
+        let at = format!("(at {})\n", m.label(1).ok_or("no V1")?);
+        assert!(report.overview().contains(&at), "{}", report.overview());
     }
 
     // An edited sqlx migration: its checksum in the database differs.
