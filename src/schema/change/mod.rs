@@ -362,11 +362,23 @@ impl Context<'_> {
             let same_reference = |k: &&ForeignKey| {
                 k.columns == columns && k.table == parent && referenced(self.after, k) == to
             };
+            // A reference to a table that exists neither before nor after the step enforced
+            // nothing: repointing or dropping it loses nothing.
+            if self.before.table(&key.table).is_none() && self.after.table(parent).is_none() {
+                continue;
+            }
+            let same_actions =
+                |k: &ForeignKey| k.on_delete == key.on_delete && k.on_update == key.on_update;
+            // A table may declare the same reference twice: any one kept as it was will do.
+            if new
+                .foreign_keys
+                .iter()
+                .any(|k| same_reference(&k) && same_actions(k))
+            {
+                continue;
+            }
             let from = format!("`{t}({})`", key.columns.join(", "));
             let detail = match new.foreign_keys.iter().find(same_reference) {
-                Some(now) if now.on_delete == key.on_delete && now.on_update == key.on_update => {
-                    continue;
-                }
                 Some(now) => {
                     let mut changed = Vec::new();
                     if now.on_delete != key.on_delete {

@@ -289,6 +289,30 @@ fn foreign_key_dropped_or_its_action_changed() -> TestResult {
     Ok(())
 }
 
+#[test]
+fn a_reference_declared_twice_with_other_actions_is_kept_while_both_are() -> TestResult {
+    let twice = "CREATE TABLE m (id INTEGER PRIMARY KEY);
+                 CREATE TABLE u (id INTEGER PRIMARY KEY,
+                     m_id INTEGER REFERENCES m (id) ON DELETE CASCADE,
+                     FOREIGN KEY (m_id) REFERENCES m (id) ON DELETE SET NULL);";
+    assert_eq!(classify(twice, "ALTER TABLE u ADD COLUMN note TEXT;")?, []);
+    Ok(())
+}
+
+#[test]
+fn a_reference_to_a_table_that_exists_nowhere_is_not_lost_when_repointed() -> TestResult {
+    // `c` references `p_old`, gone since an earlier rebuild of `p`: repointing it to `p`
+    // loses nothing.
+    let dangling = "CREATE TABLE p (id INTEGER PRIMARY KEY);
+                    CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p_old (id));";
+    let repoint = "CREATE TABLE c_new (id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p (id));
+                   INSERT INTO c_new SELECT * FROM c;
+                   DROP TABLE c;
+                   ALTER TABLE c_new RENAME TO c;";
+    assert_eq!(classify(dangling, repoint)?, []);
+    Ok(())
+}
+
 fn changes_of(
     before: &str,
     step: &str,
