@@ -402,12 +402,13 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
-    /// Two settings of a [`Builder`](crate::Builder) that cannot be combined.
+    /// Two settings of a [`Builder`](crate::Builder) or of a
+    /// [`Replay`](crate::replay::Replay) that cannot be combined.
     #[error("{first} and {second} cannot be combined: {reason}")]
     ConflictingSettings {
-        /// The first setting, e.g. `in_memory()`.
+        /// The first setting, e.g. `in_memory()` or `with_data(..)`.
         first: &'static str,
-        /// The second, e.g. `shared_folder()`.
+        /// The second, e.g. `shared_folder()` or `upgrade(..)`.
         second: &'static str,
         /// Why not.
         reason: &'static str,
