@@ -198,8 +198,9 @@
 // Without `check`, the crate docs' links to the checker have nothing to point at.
 #![cfg_attr(feature = "check", deny(rustdoc::broken_intra_doc_links))]
 
-// The layers, lowest first: version, sql, report, error, migrations, schema, connection, template,
-// testdb, rows, replay. Each imports only from those before it (tests/layout.rs checks).
+// The layers, lowest first: version, sql, report, error, migrations, schema, connection,
+// template, testdb, rows, replay. Each imports only from those before it, and from the module
+// that owns an item, not through these re-exports (tests/layout.rs checks).
 mod connection;
 mod error;
 mod migrations;
