@@ -228,6 +228,27 @@ fn column_renamed_by_rename_column_or_in_place_by_a_rebuild() -> TestResult {
 }
 
 #[test]
+fn a_rebuild_that_copies_a_column_under_a_new_name_elsewhere_renames_it() -> TestResult {
+    let before =
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, flag INTEGER NOT NULL DEFAULT 0);";
+    let moved = "CREATE TABLE t2 (id INTEGER PRIMARY KEY, kind INTEGER NOT NULL DEFAULT 0, a TEXT);
+                 INSERT INTO t2 (id, kind, a) SELECT t.id, flag, a FROM t;
+                 DROP TABLE t;
+                 ALTER TABLE t2 RENAME TO t;";
+    assert_eq!(
+        classify(before, moved)?,
+        found(&[("column-renamed", "t.flag")])
+    );
+    // An expression is not a copy: the column is gone.
+    let computed = moved.replace("SELECT t.id, flag, a", "SELECT t.id, flag + 1, a");
+    assert_eq!(
+        classify(before, &computed)?,
+        found(&[("column-dropped", "t.flag")])
+    );
+    Ok(())
+}
+
+#[test]
 fn column_type_changed_in_affinity_or_declared_type() -> TestResult {
     let step = rebuild(
         "(id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, \
