@@ -12,7 +12,7 @@
 //!
 //! rusqlite has those settings from 0.31 on, and before 0.38 only with its
 //! `modern_sqlite` feature, which the crate's `bundled` feature brings in; without it the
-//! check cannot be made and says so (`None`).
+//! check cannot be made (`DoubleQuotes::Unknown`) and the replay skips it.
 
 use rusqlite::Connection;
 
