@@ -54,22 +54,19 @@ impl SchemaChanges {
     ) -> Result<()> {
         let version = migration.version();
         let sql = migration.sql().unwrap_or_default();
-        let in_transaction = settings.migrations.in_transaction(version);
-        let mut lints = pragmas_in_transaction(sql, in_transaction);
-        if let Some(min) = self.min_sqlite {
-            lints.extend(newer_features(sql, min));
-        }
-        for lint in lints {
-            findings.push(lint_finding(settings, migration, Script::Up, lint));
-        }
-        if let Some(down) = settings.migrations.down_script(version) {
-            // Down scripts always run in a transaction of their own.
-            let mut lints = pragmas_in_transaction(down.sql(), true);
+        // Down scripts always run in a transaction of their own.
+        let down = settings
+            .migrations
+            .down_script(version)
+            .map(|d| (Script::Down, d.sql(), true));
+        let up = (Script::Up, sql, settings.migrations.in_transaction(version));
+        for (script, text, in_transaction) in std::iter::once(up).chain(down) {
+            let mut lints = pragmas_in_transaction(text, in_transaction);
             if let Some(min) = self.min_sqlite {
-                lints.extend(newer_features(down.sql(), min));
+                lints.extend(newer_features(text, min));
             }
             for lint in lints {
-                findings.push(lint_finding(settings, migration, Script::Down, lint));
+                findings.push(lint_finding(settings, migration, script, lint));
             }
         }
         if has_double_quotes(sql)

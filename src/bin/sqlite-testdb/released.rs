@@ -165,12 +165,22 @@ fn words(text: &str) -> Vec<&str> {
 
 /// Today's migration files, by their path in the folder.
 fn current_files(current: &Migrations) -> Result<BTreeMap<PathBuf, File>, Failure> {
-    let dir = current.dir().map(Path::to_path_buf).unwrap_or_default();
+    files_of(current, None)
+}
+
+/// The files of `migrations`, by their path in its folder, each read; a file's `path` is
+/// where it is, or its place in `shown_in` (the folder it was copied from).
+fn files_of(
+    migrations: &Migrations,
+    shown_in: Option<&Path>,
+) -> Result<BTreeMap<PathBuf, File>, Failure> {
+    let base = migrations.dir().map(Path::to_path_buf).unwrap_or_default();
     let mut files = BTreeMap::new();
-    for m in current.iter() {
-        let Some(path) = current.file(m.version()) else {
+    for m in migrations.iter() {
+        let Some(path) = migrations.file(m.version()) else {
             continue;
         };
+        let relative = path.strip_prefix(&base).unwrap_or(path).to_path_buf();
         let bytes = std::fs::read(path).map_err(|source| {
             Failure::Input(Error::Io {
                 op: "read",
@@ -178,13 +188,13 @@ fn current_files(current: &Migrations) -> Result<BTreeMap<PathBuf, File>, Failur
                 source,
             })
         })?;
-        let relative = path.strip_prefix(&dir).unwrap_or(path).to_path_buf();
+        let shown = shown_in.map_or_else(|| path.to_path_buf(), |dir| dir.join(&relative));
         files.insert(
             relative,
             File {
                 version: m.version(),
                 name: m.name().to_owned(),
-                path: path.to_path_buf(),
+                path: shown,
                 bytes,
             },
         );
@@ -248,31 +258,7 @@ fn released_files(
             )));
         }
     };
-    let base = migrations.dir().map(Path::to_path_buf).unwrap_or_default();
-    let mut files = BTreeMap::new();
-    for m in migrations.iter() {
-        let Some(path) = migrations.file(m.version()) else {
-            continue;
-        };
-        let relative = path.strip_prefix(&base).unwrap_or(path).to_path_buf();
-        let bytes = std::fs::read(path).map_err(|source| {
-            Failure::Input(Error::Io {
-                op: "read",
-                path: path.to_path_buf(),
-                source,
-            })
-        })?;
-        files.insert(
-            relative.clone(),
-            File {
-                version: m.version(),
-                name: m.name().to_owned(),
-                path: inside.join(&relative),
-                bytes,
-            },
-        );
-    }
-    Ok(files)
+    files_of(&migrations, Some(inside))
 }
 
 /// The contents of `paths` at `commit`, in order, read by one `git cat-file --batch`.
